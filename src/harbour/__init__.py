@@ -1,0 +1,3 @@
+"""Harbour: a survivor-centred national response to human trafficking."""
+
+__version__ = "0.1.0"

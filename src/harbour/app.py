@@ -1,0 +1,46 @@
+"""create_app(): one FastAPI application mounting every domain's routers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from harbour import __version__
+from harbour.core import crypto, errors, web
+from harbour.core.config import Settings, get_settings
+from harbour.core.db import make_engine, make_sessionmaker
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    crypto.configure(settings.key_file)
+    app = FastAPI(
+        title="Harbour API",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        description="Harbour's JSON API. Authenticate with `Authorization: Bearer <token>`; "
+        "tokens carry scopes. Errors are JSON: `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+
+    errors.install(app)
+    web.install(app)
+    app.add_middleware(web.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    from harbour.hotline import api as hotline_api
+    from harbour.hotline import views as hotline_views
+    from harbour.web import views as site_views
+
+    app.include_router(site_views.router)
+    app.include_router(hotline_views.router)
+    app.include_router(hotline_api.router)
+    return app

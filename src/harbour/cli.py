@@ -1,0 +1,232 @@
+"""`harbour` command line: serve, db, demo, audit, keys, users; domains add their own groups."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy import select
+
+from harbour.core.audit import Actor
+from harbour.core.config import get_settings
+
+app = typer.Typer(help="Harbour: survivor-centred hotline, referrals, sharing, statistics and plan tracking.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+keys_app = typer.Typer(help="Field-encryption keys.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts, roles, API tokens and TOTP policy.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+
+CLI_ACTOR = Actor.system("cli")
+
+
+def _sessionmaker():
+    from harbour.core import crypto
+    from harbour.core.db import make_engine, make_sessionmaker
+
+    settings = get_settings()
+    crypto.configure(settings.key_file)
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+          port: int = typer.Option(8000, help="TCP port"),
+          workers: int = typer.Option(1, help="Worker processes (PostgreSQL recommended above 1)")) -> None:
+    """Serve the web console, public pages and API."""
+    import uvicorn
+
+    typer.echo(f"Harbour is serving at http://{host}:{port}  (public help page: /help, console: /console)")
+    uvicorn.run("harbour.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info", access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from harbour.core.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at revision {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from harbour.core.migrate import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    typer.echo(f"database at revision {revision}")
+
+
+@app.command()
+def demo(seed: int = typer.Option(2026, help="Random seed for the synthetic data"),
+         contacts: int = typer.Option(400, help="How many synthetic hotline contacts")) -> None:
+    """Load synthetic, obviously fake demo data and one demo user per role (idempotent)."""
+    from harbour.demo import load_demo
+
+    factory = _sessionmaker()
+    with factory() as db:
+        report = load_demo(db, seed=seed, contacts=contacts)
+    for line in report.lines():
+        typer.echo(line)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole audit chain; exit 1 naming the first bad entry."""
+    from harbour.core.audit import verify
+
+    with _sessionmaker()() as db:
+        result = verify(db)
+    if result.ok:
+        typer.echo(f"audit chain intact: {result.checked} entries verified")
+        return
+    where = f"entry seq={result.first_bad_seq}" + (f" (row id {result.first_bad_id})" if result.first_bad_id else "")
+    typer.echo(f"audit chain BROKEN at {where}: {result.reason}; {result.checked} entries verified before it",
+               err=True)
+    raise typer.Exit(1)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new key, re-encrypt every encrypted field under it, then retire the old keys."""
+    from harbour.core.rotation import rotate_keys
+
+    settings = get_settings()
+    result = rotate_keys(settings)
+    typer.echo(f"rotated to key {result.new_key_id}: {result.values} values in {result.columns} columns "
+               f"re-encrypted; retired {len(result.retired)} old key(s)")
+
+
+@users_app.command("create")
+def users_create(username: str, role: str = typer.Option(..., help="One of: " + ", ".join(
+        ["hotline_advocate", "hotline_supervisor", "provider_staff", "agency_analyst", "agency_data_steward",
+         "plan_coordinator", "researcher", "admin"])),
+        display_name: str = typer.Option(None), organization: str = typer.Option(None),
+        password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+        language: str = typer.Option("en")) -> None:
+    """Create a user with a role."""
+    from harbour.core.errors import HarbourError
+    from harbour.core.security import create_user
+
+    with _sessionmaker()() as db:
+        try:
+            user = create_user(db, actor=CLI_ACTOR, username=username, display_name=display_name or username,
+                               role=role, password=password, organization=organization,
+                               preferred_language=language)
+            db.commit()
+        except HarbourError as exc:
+            typer.echo(f"error: {exc.text()}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"created user {user.username} ({user.role})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users, roles and lock state."""
+    from harbour.core.db import utcnow
+    from harbour.core.models import User
+
+    with _sessionmaker()() as db:
+        for u in db.execute(select(User).order_by(User.username)).scalars():
+            locked = "locked" if u.locked_until and u.locked_until > utcnow() else ""
+            mfa = "totp" if u.totp_enabled else ""
+            typer.echo(f"{u.username:24} {u.role:22} {'active' if u.is_active else 'disabled':9} {mfa:5} {locked}")
+
+
+def _user(db, username: str):
+    from harbour.core.models import User
+
+    user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        typer.echo("error: no such user", err=True)
+        raise typer.Exit(2)
+    return user
+
+
+@users_app.command("set-password")
+def users_set_password(username: str, password: str = typer.Option(..., prompt=True, hide_input=True,
+                                                                    confirmation_prompt=True)) -> None:
+    """Set a user's password (also unlocks the account)."""
+    from harbour.core.errors import HarbourError
+    from harbour.core.security import set_password
+
+    with _sessionmaker()() as db:
+        try:
+            set_password(db, actor=CLI_ACTOR, user=_user(db, username), password=password)
+            db.commit()
+        except HarbourError as exc:
+            typer.echo(f"error: {exc.text()}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo("password set")
+
+
+@users_app.command("unlock")
+def users_unlock(username: str) -> None:
+    """Clear a lockout after repeated failed sign-ins."""
+    from harbour.core.audit import record
+
+    with _sessionmaker()() as db:
+        user = _user(db, username)
+        user.locked_until, user.failed_logins = None, 0
+        record(db, CLI_ACTOR, "update", "user", user.id, detail={"field": "locked_until"})
+        db.commit()
+    typer.echo("unlocked")
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable an account: its sessions and API tokens stop working at once."""
+    from harbour.core.audit import record
+
+    with _sessionmaker()() as db:
+        user = _user(db, username)
+        user.is_active = False
+        record(db, CLI_ACTOR, "update", "user", user.id, detail={"field": "is_active"})
+        db.commit()
+    typer.echo("disabled")
+
+
+@users_app.command("token")
+def users_token(username: str, name: str = typer.Option("cli token"),
+                scope: list[str] = typer.Option(..., "--scope", help="e.g. hotline:read, hotline:write"),
+                days: int = typer.Option(90, help="Days until it expires (0: never)")) -> None:
+    """Issue an API token with scopes; the token is shown once."""
+    from harbour.core.errors import HarbourError
+    from harbour.core.security import issue_token
+
+    with _sessionmaker()() as db:
+        user = _user(db, username)
+        try:
+            raw, _tok = issue_token(db, actor=Actor(user.id, user.username, user.role), user=user, name=name,
+                                    scopes=scope, days=days or None)
+            db.commit()
+        except HarbourError as exc:
+            typer.echo(f"error: {exc.text()}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(raw)
+
+
+@users_app.command("require-totp")
+def users_require_totp(role: str, off: bool = typer.Option(False, "--off", help="Stop requiring it")) -> None:
+    """Require (or stop requiring) a TOTP second factor for every user with ROLE."""
+    from harbour.core.errors import HarbourError
+    from harbour.core.security import set_role_policy
+
+    with _sessionmaker()() as db:
+        try:
+            set_role_policy(db, actor=Actor(None, "system:cli", "admin"), role=role, require_totp=not off)
+            db.commit()
+        except HarbourError as exc:
+            typer.echo(f"error: {exc.text()}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"TOTP {'not ' if off else ''}required for {role}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,155 @@
+"""Hash-chained, append-only audit log.
+
+Each entry's ``hash`` is an HMAC-SHA256 (audit key from the key file) over its
+own fields and the previous entry's hash, so altering, deleting or reordering
+any row breaks the chain from that row on; ``audit_head`` holds the latest
+(seq, hash) so removing the newest rows is detected too.  Entries are written
+in the caller's transaction: if the action rolls back, so does its audit row.
+Details must never contain personal data (ids, codes and counts only).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harbour.core.crypto import keyring
+from harbour.core.db import utcnow
+from harbour.core.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    label: str
+    role: str | None = None
+    organization: str | None = None
+
+    @classmethod
+    def system(cls, label: str) -> Actor:
+        return cls(None, f"system:{label}")
+
+
+def _payload(
+    *, seq: int, at: datetime, actor_id, actor: str, action: str, record_type: str,
+    record_id, purpose, detail, prev_hash: str,
+) -> bytes:
+    body = {
+        "seq": seq,
+        "at": at.isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor": actor,
+        "action": action,
+        "record_type": record_type,
+        "record_id": record_id,
+        "purpose": purpose,
+        "detail": detail or {},
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _head(session: Session) -> AuditHead:
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    record_type: str,
+    record_id: object | None = None,
+    *,
+    purpose: str | None = None,
+    detail: dict | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction."""
+    head = _head(session)
+    at = utcnow()
+    seq = head.seq + 1
+    rid = None if record_id is None else str(record_id)
+    fields = dict(
+        seq=seq, at=at, actor_id=actor.id, actor=actor.label, action=action, record_type=record_type,
+        record_id=rid, purpose=purpose, detail=detail or {}, prev_hash=head.hash,
+    )
+    digest = keyring().audit_mac(_payload(**fields))
+    entry = AuditEntry(**fields, hash=digest)
+    session.add(entry)
+    head.seq, head.hash = seq, digest
+    session.flush()
+    return entry
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+
+def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
+    """Walk the chain in insertion order (id) and check every link."""
+    prev_hash, expected_seq, checked = GENESIS, 1, 0
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        ).scalars().all()
+        if not rows:
+            break
+        for e in rows:
+            last_id = e.id
+            problem = None
+            if e.seq != expected_seq:
+                problem = f"expected sequence {expected_seq}, found {e.seq} (row missing or reordered)"
+            elif e.prev_hash != prev_hash:
+                problem = "previous-hash link broken (row missing or reordered)"
+            else:
+                digest = keyring().audit_mac(
+                    _payload(
+                        seq=e.seq, at=e.at, actor_id=e.actor_id, actor=e.actor, action=e.action,
+                        record_type=e.record_type, record_id=e.record_id, purpose=e.purpose,
+                        detail=e.detail, prev_hash=e.prev_hash,
+                    )
+                )
+                if digest != e.hash:
+                    problem = "contents do not match their hash (row altered)"
+            if problem:
+                return VerifyResult(False, checked, e.seq, e.id, problem)
+            prev_hash, expected_seq, checked = e.hash, expected_seq + 1, checked + 1
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != checked or head.hash != prev_hash):
+        return VerifyResult(
+            False, checked, checked + 1, None,
+            f"chain ends at sequence {checked} but the head records {head.seq} (newest rows removed)",
+        )
+    return VerifyResult(True, checked)
+
+
+def viewers(session: Session, record_type: str, record_id: object) -> list[AuditEntry]:
+    """Who read a record, newest first (for supervisors' "who viewed this case")."""
+    return list(
+        session.execute(
+            select(AuditEntry)
+            .where(
+                AuditEntry.record_type == record_type,
+                AuditEntry.record_id == str(record_id),
+                AuditEntry.action == "read",
+            )
+            .order_by(AuditEntry.seq.desc())
+        ).scalars()
+    )

@@ -1,0 +1,64 @@
+"""Controlled vocabularies with bilingual labels, shared by every domain."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from harbour.core.i18n import N_, gettext
+
+
+class Choice(StrEnum):
+    """A vocabulary value with a catalogue label: ``member = "code", N_("Label")``."""
+
+    def __new__(cls, value: str, label: str | None = None):
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj._label = label or value
+        return obj
+
+    @property
+    def label(self) -> str:
+        return gettext(self._label)
+
+    @classmethod
+    def options(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def codes(cls) -> list[str]:
+        return [m.value for m in cls]
+
+
+class Role(Choice):
+    hotline_advocate = "hotline_advocate", N_("Hotline advocate")
+    hotline_supervisor = "hotline_supervisor", N_("Hotline supervisor")
+    provider_staff = "provider_staff", N_("Service provider staff")
+    agency_analyst = "agency_analyst", N_("Agency analyst")
+    agency_data_steward = "agency_data_steward", N_("Agency data steward")
+    plan_coordinator = "plan_coordinator", N_("Plan coordinator")
+    researcher = "researcher", N_("Researcher")
+    admin = "admin", N_("Administrator")
+
+
+HOTLINE_ROLES = frozenset({Role.hotline_advocate, Role.hotline_supervisor})
+
+
+class Province(Choice):
+    AB = "AB", N_("Alberta")
+    BC = "BC", N_("British Columbia")
+    MB = "MB", N_("Manitoba")
+    NB = "NB", N_("New Brunswick")
+    NL = "NL", N_("Newfoundland and Labrador")
+    NS = "NS", N_("Nova Scotia")
+    NT = "NT", N_("Northwest Territories")
+    NU = "NU", N_("Nunavut")
+    ON = "ON", N_("Ontario")
+    PE = "PE", N_("Prince Edward Island")
+    QC = "QC", N_("Quebec")
+    SK = "SK", N_("Saskatchewan")
+    YT = "YT", N_("Yukon")
+
+
+class ApiScope(Choice):
+    hotline_read = "hotline:read", N_("Read hotline contacts, cases, consents and tasks")
+    hotline_write = "hotline:write", N_("Create and change hotline contacts, cases, consents and tasks")

@@ -1,0 +1,45 @@
+"""Settings, read from the environment (HARBOUR_*) with pydantic-settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HARBOUR_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{REPO_ROOT / 'var' / 'harbour.db'}",
+        description="SQLAlchemy URL; SQLite file under ./var/ by default, postgresql+psycopg://... in production",
+    )
+    key_file: Path = Field(
+        default=REPO_ROOT / "var" / "keys" / "harbour-keys.json",
+        description="JSON key ring kept outside the database (field encryption, blind index, audit chain)",
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    session_idle_minutes: int = 15
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    max_body_bytes: int = 1_000_000
+    quick_exit_url: str = "https://weather.gc.ca/"
+    hotline_phone: str = "1-833-900-1010"
+    default_purpose: str = "case_management"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

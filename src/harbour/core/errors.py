@@ -1,0 +1,124 @@
+"""Domain errors and how they become responses (JSON under /api, pages elsewhere).
+
+Messages are catalogue keys translated when the response is built; they never
+carry personal data or echo the submitted values.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from harbour.core.i18n import N_, gettext
+
+
+class HarbourError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None, **params):
+        super().__init__(message)
+        self.message = message
+        self.params = params
+        self.fields = fields or {}
+
+    def text(self) -> str:
+        return gettext(self.message, **self.params)
+
+    def as_json(self) -> dict:
+        body = {"code": self.code, "message": self.text()}
+        if self.fields:
+            body["fields"] = [{"field": f, "message": gettext(m)} for f, m in self.fields.items()]
+        return {"error": body}
+
+
+class ValidationFailed(HarbourError):
+    status_code = 422
+    code = "invalid"
+
+
+class NotFound(HarbourError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, message: str = N_("Not found."), **kw):
+        super().__init__(message, **kw)
+
+
+class Forbidden(HarbourError):
+    status_code = 403
+    code = "forbidden"
+
+    def __init__(self, message: str = N_("You do not have permission to do this."), **kw):
+        super().__init__(message, **kw)
+
+
+class NotAuthenticated(HarbourError):
+    status_code = 401
+    code = "not_authenticated"
+
+    def __init__(self, message: str = N_("Sign in or provide a valid API token."), **kw):
+        super().__init__(message, **kw)
+
+
+class Conflict(HarbourError):
+    status_code = 409
+    code = "conflict"
+
+
+class ConsentRequired(HarbourError):
+    status_code = 409
+    code = "consent_required"
+
+
+class TooLarge(HarbourError):
+    status_code = 413
+    code = "too_large"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _validation_messages(exc: RequestValidationError) -> list[dict]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        out.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid value")})
+    return out  # "input" is dropped on purpose: it may hold personal data
+
+
+def install(app: FastAPI) -> None:
+    from harbour.core.web import render_error  # late import: web depends on errors
+
+    @app.exception_handler(HarbourError)
+    async def _harbour_error(request: Request, exc: HarbourError):
+        if _is_api(request):
+            return JSONResponse(exc.as_json(), status_code=exc.status_code)
+        return render_error(request, exc.status_code, exc.text())
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        fields = _validation_messages(exc)
+        message = gettext(N_("The request is not valid; nothing was changed."))
+        if _is_api(request):
+            return JSONResponse(
+                {"error": {"code": "invalid", "message": message, "fields": fields}}, status_code=422
+            )
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return render_error(request, 422, f"{message} {detail}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        messages = {
+            404: N_("Not found."),
+            405: N_("This method is not allowed here."),
+            413: N_("The request is too large."),
+        }
+        message = gettext(messages.get(exc.status_code, N_("The request could not be handled.")))
+        if _is_api(request):
+            return JSONResponse({"error": {"code": f"http_{exc.status_code}", "message": message}},
+                                status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return render_error(request, exc.status_code, message)

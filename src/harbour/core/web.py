@@ -1,0 +1,188 @@
+"""Templates (Jinja2 + htmx), language negotiation, security headers and request limits."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from harbour.core import i18n
+from harbour.core.security import CSRF_COOKIE, LANG_COOKIE, LoginRequired
+
+PKG = Path(__file__).resolve().parent.parent
+DOMAINS = ("hotline", "directory", "sharing", "stats", "plan")
+
+
+def _template_dirs() -> list[str]:
+    dirs = [str(PKG / "web" / "templates")]
+    dirs += [str(PKG / d / "templates") for d in DOMAINS if (PKG / d / "templates").is_dir()]
+    return dirs
+
+
+env = Environment(
+    loader=FileSystemLoader(_template_dirs()),
+    autoescape=select_autoescape(["html", "xml"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_gettext_callables(  # type: ignore[attr-defined]
+    lambda s: i18n.translations(i18n.current_language()).gettext(s),
+    lambda s, p, n: i18n.translations(i18n.current_language()).ngettext(s, p, n),
+    newstyle=True,
+)
+
+
+def _fmt_dt(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.strftime(fmt) + (" UTC" if "%H" in fmt else "")
+
+
+env.filters["dt"] = _fmt_dt
+env.globals["translate"] = lambda s: i18n.gettext(s) if s else ""
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def csrf_for(request: Request) -> str:
+    ws = getattr(request.state, "web_session", None) or getattr(request.state, "pending_session", None)
+    if ws is not None:
+        return ws.csrf_token
+    return request.cookies.get(CSRF_COOKIE) or request.state.new_csrf
+
+
+def lang_url(request: Request, lang: str) -> str:
+    params = dict(request.query_params)
+    params["lang"] = lang
+    return request.url.path + "?" + urlencode(params)
+
+
+def render(request: Request, name: str, context: dict | None = None, *, status_code: int = 200,
+           headers: dict | None = None) -> HTMLResponse:
+    lang = i18n.current_language()
+    ws = getattr(request.state, "web_session", None)
+    ctx = {
+        "request": request,
+        "lang": lang,
+        "other_lang": "fr" if lang == "en" else "en",
+        "lang_url": lambda code: lang_url(request, code),
+        "csrf_token": csrf_for(request),
+        "user": ws.user if ws is not None else None,
+        "settings": request.app.state.settings,
+        "is_htmx": is_htmx(request),
+    }
+    ctx.update(context or {})
+    html = env.get_template(name).render(ctx)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", {"status": status_code, "message": message}, status_code=status_code)
+
+
+def redirect(url: str, request: Request | None = None) -> RedirectResponse | HTMLResponse:
+    """303 after a POST; htmx gets HX-Redirect so the whole page moves."""
+    if request is not None and is_htmx(request):
+        return HTMLResponse("", headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class BodyLimit:
+    """Pure ASGI middleware: refuse bodies over the configured size with 413, never 500."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await self._too_large(scope, receive, send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope, receive, send):
+        body = {"error": {"code": "too_large", "message": i18n.gettext(i18n.N_("The request is too large."))}}
+        await JSONResponse(body, status_code=413)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def language_and_headers(request: Request, call_next):
+        lang = i18n.negotiate(
+            request.query_params.get("lang"),
+            request.cookies.get(LANG_COOKIE),
+            request.headers.get("accept-language"),
+        )
+        token = i18n.set_language(lang)
+        request.state.lang = lang
+        request.state.new_csrf = None
+        if not request.cookies.get(CSRF_COOKIE):
+            request.state.new_csrf = secrets.token_urlsafe(32)
+        try:
+            response = await call_next(request)
+        finally:
+            i18n.reset_language(token)
+        secure = request.app.state.settings.secure_cookies
+        if request.query_params.get("lang") in i18n.LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, max_age=31536000, httponly=True, samesite="strict",
+                                secure=secure)
+        if request.state.new_csrf:
+            response.set_cookie(CSRF_COOKIE, request.state.new_csrf, httponly=True, samesite="strict",
+                                secure=secure)
+        response.headers.setdefault("Content-Language", lang)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Permissions-Policy"] = "geolocation=(), camera=(), microphone=()"
+        if not request.url.path.startswith("/api/v1/docs"):
+            response.headers["Content-Security-Policy"] = CSP
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": {"code": "not_authenticated", "message": i18n.gettext(
+                i18n.N_("Sign in or provide a valid API token."))}}, status_code=401)
+        if exc.next_path == "/login/totp":
+            return redirect("/login/totp", request)
+        params = {"next": exc.next_path}
+        if exc.reason:
+            params["reason"] = exc.reason
+        return redirect("/login?" + urlencode(params), request)

@@ -1,0 +1,7 @@
+"""Imports every domain's models so Base.metadata knows all tables (Alembic, key rotation)."""
+
+from harbour.core import models as core_models  # noqa: F401
+from harbour.core.db import Base
+from harbour.hotline import models as hotline_models  # noqa: F401
+
+metadata = Base.metadata
