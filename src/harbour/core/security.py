@@ -338,3 +338,46 @@ async def verify_csrf(request: Request, db: Session = Depends(get_db)) -> None:
 
 def now_utc() -> datetime:
     return utcnow()
+
+
+# -- administration -----------------------------------------------------------
+def unlock_user(db: Session, *, actor: Actor, user_id: int) -> User:
+    ensure_role(actor, {Role.admin})
+    user = db.get(User, user_id)
+    if user is None:
+        from harbour.core.errors import NotFound
+
+        raise NotFound()
+    user.locked_until, user.failed_logins = None, 0
+    audit(db, actor, "update", "user", user.id, detail={"field": "locked_until"})
+    return user
+
+
+def set_user_active(db: Session, *, actor: Actor, user_id: int, active: bool) -> User:
+    ensure_role(actor, {Role.admin})
+    user = db.get(User, user_id)
+    if user is None:
+        from harbour.core.errors import NotFound
+
+        raise NotFound()
+    if user.id == actor.id and not active:
+        raise ValidationFailed(N_("You cannot disable your own account."))
+    user.is_active = active
+    audit(db, actor, "update", "user", user.id, detail={"field": "is_active", "value": active})
+    return user
+
+
+def enable_totp(db: Session, *, user: User, code: str) -> bool:
+    """Confirm enrolment with a first valid code."""
+    if verify_totp(db, user, code):
+        user.totp_enabled = True
+        audit(db, Actor(user.id, user.username, user.role), "update", "user", user.id, detail={"field": "totp"})
+        return True
+    return False
+
+
+def disable_totp(db: Session, *, user: User) -> None:
+    if role_requires_totp(db, user.role):
+        raise ValidationFailed(N_("Your role requires a second factor; it cannot be turned off."))
+    user.totp_enabled, user.totp_secret, user.last_totp_step = False, None, None
+    audit(db, Actor(user.id, user.username, user.role), "update", "user", user.id, detail={"field": "totp_off"})

@@ -43,7 +43,14 @@ def _fmt_dt(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.strftime(fmt) + (" UTC" if "%H" in fmt else "")
 
 
+def _role_label(role: str | None) -> str:
+    from harbour.core.choices import Role
+
+    return Role(role).label if role in Role.codes() else (role or "")
+
+
 env.filters["dt"] = _fmt_dt
+env.globals["role_label"] = _role_label
 env.globals["translate"] = lambda s: i18n.gettext(s) if s else ""
 
 

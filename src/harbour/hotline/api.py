@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from harbour.core.choices import ApiScope, Province
 from harbour.core.security import Principal, api_principal, get_db
+from harbour.core.types import MAX_DB_ID
+from harbour.core.types import IdPath as Id
 from harbour.hotline import consent, service
 from harbour.hotline.choices import AccessPurpose, CaseStatus, Channel, Classification, RiskLevel
 from harbour.hotline.models import Case
@@ -44,7 +46,6 @@ router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
 
 DB = Annotated[Session, Depends(get_db)]
 Who = Annotated[Principal, Depends(api_principal)]
-Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Purpose = Annotated[AccessPurpose | None, Query(description="why you open this record (audited)")]
@@ -112,7 +113,7 @@ def open_case(body: CaseCreate, db: DB, who: Who):
 @router.get("/cases")
 def list_cases(db: DB, who: Who, status: CaseStatus | None = None, risk_level: RiskLevel | None = None,
                province: Province | None = None,
-               assigned_to_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+               assigned_to_id: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
                unassigned: bool = False, limit: Limit = 50, offset: Offset = 0) -> dict:
     filters = service.CaseFilters(status=status, risk_level=risk_level, province=province,
                                   assigned_to_id=assigned_to_id, unassigned=unassigned)

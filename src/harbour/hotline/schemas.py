@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, fiel
 
 from harbour.core.choices import Province
 from harbour.core.db import utcnow
+from harbour.core.types import DbId
 from harbour.hotline.choices import (
     AgeBand,
     CallerType,
@@ -35,9 +36,6 @@ ShortText = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=10_000)]
 LangCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
 City = Annotated[str, Field(max_length=120)]
-
-
-DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 class Strict(BaseModel):

@@ -394,7 +394,7 @@ def add_task(db: Session, *, actor: Actor, case_id: int, data: TaskCreate) -> Ta
                 assigned_to_id=data.assigned_to_id or case.assigned_to_id or actor.id, created_by_id=actor.id)
     db.add(task)
     db.flush()
-    _event(db, case, actor, EventKind.task_added, task_id=task.id, kind=task.kind,
+    _event(db, case, actor, EventKind.task_added, task_id=task.id, task_kind=task.kind,
            due=task.due_at.isoformat(timespec="minutes"))
     audit(db, actor, "create", "task", task.id, purpose=AccessPurpose.case_management.value,
           detail={"case": case.id, "kind": task.kind, "consent_basis": basis})

@@ -1,0 +1,297 @@
+"""Public pages (get help, report a tip, signs of trafficking), sign-in and account pages."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harbour.core import security
+from harbour.core.choices import ApiScope, Province, Role
+from harbour.core.errors import HarbourError, NotFound
+from harbour.core.i18n import N_, current_language, gettext
+from harbour.core.models import ApiToken, RolePolicy, User, WebSession
+from harbour.core.security import Principal, get_db, verify_csrf, web_principal
+from harbour.core.types import IdPath
+from harbour.core.web import redirect, render
+from harbour.hotline import service as hotline
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+DB = Annotated[Session, Depends(get_db)]
+Who = Annotated[Principal, Depends(web_principal)]
+
+
+class _RateLimiter:
+    """In-memory sliding window per client address (the address itself is never stored elsewhere)."""
+
+    def __init__(self, limit: int, seconds: int):
+        self.limit, self.seconds = limit, seconds
+        self.hits: dict[str, deque] = defaultdict(deque)
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        q = self.hits[key]
+        while q and now - q[0] > self.seconds:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        return True
+
+
+tip_limiter = _RateLimiter(limit=10, seconds=600)
+
+
+# -- public pages -------------------------------------------------------------
+@router.get("/")
+def home():
+    return RedirectResponse("/help", status_code=303)
+
+
+@router.get("/help")
+def get_help(request: Request):
+    return render(request, "public/help.html", {"active": "help"})
+
+
+@router.get("/signs")
+def signs(request: Request):
+    return render(request, "public/signs.html", {"active": "signs"})
+
+
+@router.get("/tip")
+def tip_form(request: Request):
+    return render(request, "public/tip.html", {"active": "tip", "provinces": Province.options(), "form": {}})
+
+
+@router.post("/tip")
+def tip_submit(request: Request, db: DB, summary: Annotated[str, Form()] = "",
+               province: Annotated[str, Form()] = "", city: Annotated[str, Form()] = ""):
+    form = {"summary": summary, "province": province, "city": city}
+    errors = {}
+    if not summary.strip():
+        errors["summary"] = gettext(N_("Tell us what you saw or heard."))
+    elif len(summary) > 5000:
+        errors["summary"] = gettext(N_("Please keep it under 5,000 characters."))
+    if province and province not in Province.codes():
+        errors["province"] = gettext(N_("Choose a province or territory from the list."))
+    if len(city) > 120:
+        errors["city"] = gettext(N_("Please keep it under 120 characters."))
+    if not errors and not tip_limiter.allow(request.client.host if request.client else "unknown"):
+        return render(request, "public/tip.html", {
+            "active": "tip", "provinces": Province.options(), "form": form,
+            "form_error": gettext(N_("Too many reports from this connection. Please wait a few minutes, or call the hotline.")),
+        }, status_code=429)
+    if not errors:
+        try:
+            hotline.submit_public_tip(db, summary=summary, province=province or None, city=city or None,
+                                      language=current_language())
+        except ValidationError:
+            errors["summary"] = gettext(N_("Please remove unusual control characters and try again."))
+    if errors:
+        return render(request, "public/tip.html", {
+            "active": "tip", "provinces": Province.options(), "form": form, "errors": errors,
+            "form_error": gettext(N_("Please correct the highlighted fields.")),
+        }, status_code=422)
+    return redirect("/tip/thanks")
+
+
+@router.get("/tip/thanks")
+def tip_thanks(request: Request):
+    return render(request, "public/tip_thanks.html", {"active": "tip"})
+
+
+# -- sign in ------------------------------------------------------------------
+def _safe_next(next_path: str | None) -> str:
+    if next_path and next_path.startswith("/") and not next_path.startswith("//") and "\\" not in next_path:
+        return next_path
+    return "/console"
+
+
+def _set_session_cookie(request: Request, response, token: str) -> None:
+    response.set_cookie(security.SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.app.state.settings.secure_cookies, path="/")
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/console", reason: str | None = None):
+    notice = gettext(N_("You were signed out after 15 minutes without activity.")) if reason == "expired" else None
+    return render(request, "auth/login.html", {"next": _safe_next(next), "notice": notice})
+
+
+@router.post("/login")
+def login(request: Request, db: DB, username: Annotated[str, Form(max_length=80)] = "",
+          password: Annotated[str, Form(max_length=200)] = "", next: Annotated[str, Form()] = "/console"):
+    settings = request.app.state.settings
+    try:
+        user = security.authenticate(db, settings, username=username.strip(), password=password)
+    except security.LoginFailed as exc:
+        return render(request, "auth/login.html", {"next": _safe_next(next), "form_error": exc.text(),
+                                                   "username": username}, status_code=400)
+    second = security.needs_second_factor(db, user)
+    token, ws = security.start_session(db, user, mfa_passed=not second)
+    db.commit()
+    response = redirect("/login/totp" if second else _safe_next(next))
+    _set_session_cookie(request, response, token)
+    if user.preferred_language in ("en", "fr"):
+        response.set_cookie(security.LANG_COOKIE, user.preferred_language, httponly=True, samesite="strict",
+                            secure=settings.secure_cookies)
+    return response
+
+
+def _pending(request: Request, db: Session) -> WebSession:
+    token = request.cookies.get(security.SESSION_COOKIE)
+    ws = security.load_session(db, request.app.state.settings, token)
+    if ws is None:
+        raise security.LoginRequired("/console", "expired" if token else None)
+    request.state.pending_session = ws
+    return ws
+
+
+@router.get("/login/totp")
+def totp_form(request: Request, db: DB):
+    ws = _pending(request, db)
+    if ws.mfa_passed:
+        return redirect("/console")
+    ctx = {"enrol": not ws.user.totp_enabled}
+    if ctx["enrol"]:
+        secret = security.begin_totp_enrolment(db, ws.user)
+        db.commit()
+        ctx.update(secret=secret, uri=security.totp_uri(ws.user, secret))
+    return render(request, "auth/totp.html", ctx)
+
+
+@router.post("/login/totp")
+def totp_submit(request: Request, db: DB, code: Annotated[str, Form(max_length=12)] = ""):
+    ws = _pending(request, db)
+    user = ws.user
+    ok = security.enable_totp(db, user=user, code=code) if not user.totp_enabled else security.verify_totp(db, user, code)
+    if not ok:
+        security.audit(db, security.Actor(user.id, user.username, user.role), "login_failed", "user", user.id,
+                       detail={"reason": "bad_totp"})
+        db.commit()
+        ctx = {"enrol": not user.totp_enabled, "form_error": gettext(N_("That code did not work. Try the current one."))}
+        if ctx["enrol"]:
+            ctx.update(secret=user.totp_secret, uri=security.totp_uri(user, user.totp_secret))
+        return render(request, "auth/totp.html", ctx, status_code=400)
+    ws.mfa_passed = True
+    db.commit()
+    return redirect("/console")
+
+
+@router.post("/logout")
+def logout(request: Request, db: DB):
+    ws = security.load_session(db, request.app.state.settings, request.cookies.get(security.SESSION_COOKIE))
+    if ws is not None:
+        security.end_session(db, ws)
+        db.commit()
+    response = redirect("/login")
+    response.delete_cookie(security.SESSION_COOKIE, path="/")
+    return response
+
+
+# -- console home and account -------------------------------------------------
+@router.get("/console")
+def console_home(request: Request, who: Who):
+    if who.role == Role.hotline_supervisor:
+        return redirect("/console/dashboard")
+    if who.role == Role.hotline_advocate:
+        return redirect("/console/contacts/new")
+    if who.role == Role.admin:
+        return redirect("/admin")
+    return redirect("/account")
+
+
+def _account_ctx(db: Session, who: Principal, **extra) -> dict:
+    tokens = list(db.execute(select(ApiToken).where(ApiToken.user_id == who.user.id)
+                             .order_by(ApiToken.created_at.desc())).scalars())
+    return {"active": "account", "tokens": tokens, "scopes": ApiScope.options(),
+            "totp_required": security.role_requires_totp(db, who.role), **extra}
+
+
+@router.get("/account")
+def account(request: Request, db: DB, who: Who):
+    return render(request, "auth/account.html", _account_ctx(db, who))
+
+
+@router.post("/account/tokens")
+def create_token(request: Request, db: DB, who: Who, name: Annotated[str, Form(max_length=120)] = "",
+                 scopes: Annotated[list[str], Form()] = [], days: Annotated[int, Form(ge=1, le=365)] = 90):  # noqa: B006
+    try:
+        raw, _tok = security.issue_token(db, actor=who.actor, user=who.user, name=name or "token", scopes=scopes,
+                                         days=days)
+    except HarbourError as exc:
+        return render(request, "auth/account.html", _account_ctx(db, who, form_error=exc.text()), status_code=422)
+    db.commit()
+    return render(request, "auth/account.html", _account_ctx(db, who, new_token=raw))
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(request: Request, db: DB, who: Who, token_id: IdPath):
+    tok = db.get(ApiToken, token_id)
+    if tok is None or tok.user_id != who.user.id:
+        raise NotFound()
+    security.revoke_token(db, actor=who.actor, token=tok)
+    db.commit()
+    return redirect("/account", request)
+
+
+@router.post("/account/language")
+def set_language(request: Request, db: DB, who: Who, language: Annotated[str, Form()] = "en"):
+    if language in ("en", "fr"):
+        who.user.preferred_language = language
+        db.commit()
+    response = redirect("/account?lang=" + (language if language in ("en", "fr") else "en"))
+    return response
+
+
+@router.post("/account/totp/disable")
+def totp_disable(request: Request, db: DB, who: Who):
+    security.disable_totp(db, user=who.user)
+    db.commit()
+    return redirect("/account")
+
+
+@router.post("/account/totp/enable")
+def totp_enable(request: Request, db: DB, who: Who):
+    """Start enrolment: the next sign-in step asks for the authenticator code."""
+    security.begin_totp_enrolment(db, who.user)
+    who.session.mfa_passed = False
+    db.commit()
+    return redirect("/login/totp")
+
+
+# -- administration -------------------------------------------------------------
+@router.get("/admin")
+def admin(request: Request, db: DB, who: Who):
+    security.ensure_role(who.actor, {Role.admin})
+    users = list(db.execute(select(User).order_by(User.role, User.username)).scalars())
+    policies = {p.role: p.require_totp for p in db.execute(select(RolePolicy)).scalars()}
+    return render(request, "admin/admin.html", {"active": "admin", "users": users, "roles": Role.options(),
+                                                "policies": policies, "now": security.now_utc()})
+
+
+@router.post("/admin/roles/{role}/totp")
+def admin_role_totp(request: Request, db: DB, who: Who, role: str, require: Annotated[str, Form()] = ""):
+    security.set_role_policy(db, actor=who.actor, role=role, require_totp=require == "on")
+    db.commit()
+    return redirect("/admin", request)
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def admin_unlock(request: Request, db: DB, who: Who, user_id: IdPath):
+    security.unlock_user(db, actor=who.actor, user_id=user_id)
+    db.commit()
+    return redirect("/admin", request)
+
+
+@router.post("/admin/users/{user_id}/active")
+def admin_active(request: Request, db: DB, who: Who, user_id: IdPath, active: Annotated[str, Form()] = ""):
+    security.set_user_active(db, actor=who.actor, user_id=user_id, active=active == "on")
+    db.commit()
+    return redirect("/admin", request)
