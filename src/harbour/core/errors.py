@@ -78,6 +78,38 @@ class TooLarge(HarbourError):
     code = "too_large"
 
 
+_FRIENDLY = {
+    "missing": N_("This field is required."),
+    "string_too_long": N_("This is too long."),
+    "string_too_short": N_("This is too short."),
+    "enum": N_("Choose one of the listed options."),
+    "literal_error": N_("Choose one of the listed options."),
+    "int_parsing": N_("Enter a whole number."),
+    "greater_than_equal": N_("The number is too small."),
+    "less_than_equal": N_("The number is too large."),
+    "datetime_from_date_parsing": N_("Enter a date and time."),
+    "datetime_parsing": N_("Enter a date and time."),
+    "timezone_aware": N_("Enter a date and time."),
+    "value_error": N_("This value is not valid."),
+    "json_invalid": N_("The body is not valid JSON."),
+    "model_attributes_type": N_("The body must be a JSON object."),
+    "dict_type": N_("The body must be a JSON object."),
+    "list_type": N_("This must be a list."),
+    "bool_parsing": N_("Enter true or false."),
+    "int_from_float": N_("Enter a whole number."),
+    "string_type": N_("This must be text."),
+    "int_type": N_("Enter a whole number."),
+    "missing_argument": N_("This field is required."),
+    "extra_forbidden": N_("Unexpected field."),
+    "string_pattern_mismatch": N_("Use the expected format."),
+}
+
+
+def friendly_message(err: dict) -> str:
+    """A translated, value-free message for one Pydantic error."""
+    return gettext(_FRIENDLY.get(err.get("type", ""), N_("This value is not valid.")))
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -86,7 +118,8 @@ def _validation_messages(exc: RequestValidationError) -> list[dict]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
-        out.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid value")})
+        out.append({"field": ".".join(loc) or "body", "message": friendly_message(err),
+                    "detail": err.get("msg", "invalid value")})
     return out  # "input" is dropped on purpose: it may hold personal data
 
 

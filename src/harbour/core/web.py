@@ -51,6 +51,7 @@ def _role_label(role: str | None) -> str:
 
 env.filters["dt"] = _fmt_dt
 env.globals["role_label"] = _role_label
+env.globals["staff_options"] = lambda staff: [(u.id, u.display_name) for u in staff]
 env.globals["translate"] = lambda s: i18n.gettext(s) if s else ""
 
 
@@ -193,3 +194,42 @@ def install(app: FastAPI) -> None:
         if exc.reason:
             params["reason"] = exc.reason
         return redirect("/login?" + urlencode(params), request)
+
+
+def parse_form(model_cls, form, *, lists: tuple[str, ...] = (), datetimes: tuple[str, ...] = (),
+               checkboxes: tuple[str, ...] = (), only: tuple[str, ...] | None = None):
+    """Build a Pydantic model from an HTML form.  Returns (model, None) or (None, {field: message}).
+
+    ``datetimes`` come from <input type="datetime-local"> and are read as UTC; ``lists`` are
+    multi-value fields (checkbox groups); ``checkboxes`` are single booleans ("on" or absent).
+    """
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
+    from harbour.core.errors import friendly_message
+
+    data: dict = {}
+    names = only or tuple(model_cls.model_fields)
+    for name in names:
+        if name in lists:
+            data[name] = [v for v in form.getlist(name) if v]
+        elif name in checkboxes:
+            data[name] = form.get(name) == "on"
+        elif name in form:
+            value = form.get(name)
+            if name in datetimes and isinstance(value, str) and value.strip():
+                try:
+                    parsed = datetime.fromisoformat(value.strip())
+                    value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
+                except ValueError:
+                    pass  # the model reports it
+            data[name] = value
+    try:
+        return model_cls.model_validate(data), None
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for err in exc.errors():
+            loc = err.get("loc") or ("form",)
+            errors.setdefault(str(loc[0]), friendly_message(err))
+        return None, errors

@@ -15,9 +15,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from harbour.core.audit import Actor
+from harbour.core.audit import Actor, viewers
 from harbour.core.audit import record as audit
-from harbour.core.audit import viewers
 from harbour.core.choices import HOTLINE_ROLES, Role
 from harbour.core.crypto import keyring
 from harbour.core.db import utcnow
@@ -58,8 +57,11 @@ def _ref(prefix: str) -> str:
     return prefix + "-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(7))
 
 
-def _staff(actor: Actor) -> None:
+def require_staff(actor: Actor) -> None:
     ensure_role(actor, HOTLINE_ROLES, N_("Only hotline staff can work with hotline records."))
+
+
+_staff = require_staff
 
 
 def _purpose(purpose: str | None) -> str:
@@ -110,6 +112,12 @@ def _repeat_matches(db: Session, index: str | None, *, exclude_id: int | None = 
                     case_id=c.case_id, case_reference=c.case.reference if c.case else None)
         for c in rows
     ]
+
+
+def contact_repeat_matches(db: Session, *, actor: Actor, contact: Contact) -> list[RepeatMatch]:
+    """Other contacts from the same number as this one."""
+    _staff(actor)
+    return _repeat_matches(db, contact.phone_index, exclude_id=contact.id)
 
 
 def find_repeat_caller(db: Session, *, actor: Actor, phone: str) -> list[RepeatMatch]:

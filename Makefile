@@ -1,0 +1,39 @@
+# Harbour developer commands.  `make run` and `make test` are the README's Quick start.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run install test test-fast lint i18n-extract i18n-update clean
+
+run: install
+	$(BIN)/harbour db upgrade
+	$(BIN)/harbour demo
+	$(BIN)/harbour serve
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The whole suite, on SQLite and PostgreSQL (PostgreSQL half skipped, with the reason, if no server).
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" -x
+
+lint: install
+	$(BIN)/ruff check src tests
+
+i18n-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --sort-by-file --omit-header -o src/harbour/locale/messages.pot src
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i src/harbour/locale/messages.pot -d src/harbour/locale -l fr --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,42 @@
+"""How timeline events read in the console (translated at render time)."""
+
+from __future__ import annotations
+
+from harbour.core.i18n import gettext
+from harbour.hotline.choices import CaseOutcome, CaseStatus, ConsentPurpose, EventKind, RiskLevel, TaskKind
+from harbour.hotline.models import CaseEvent
+
+
+def _label(choice_cls, code):
+    try:
+        return choice_cls(code).label
+    except ValueError:
+        return code or ""
+
+
+def describe_event(ev: CaseEvent) -> str:
+    """A one-line, translated description of a timeline event; codes only, never personal data."""
+    d = ev.data or {}
+    title = _label(EventKind, ev.kind)
+    detail = ""
+    if ev.kind == EventKind.status_changed:
+        detail = f"{_label(CaseStatus, d.get('old'))} → {_label(CaseStatus, d.get('new'))}"
+        if d.get("outcome"):
+            detail += f" ({_label(CaseOutcome, d['outcome'])})"
+    elif ev.kind in (EventKind.consent_recorded, EventKind.consent_revoked, EventKind.override_requested,
+                     EventKind.override_approved, EventKind.override_refused):
+        detail = _label(ConsentPurpose, d.get("purpose"))
+        if d.get("expires"):
+            detail += " · " + gettext("until %(when)s UTC", when=d["expires"].replace("T", " ")[:16])
+    elif ev.kind == EventKind.task_added:
+        detail = _label(TaskKind, d.get("task_kind")) + " · " + gettext(
+            "due %(when)s UTC", when=(d.get("due") or "").replace("T", " ")[:16])
+    elif ev.kind == EventKind.contact_attached:
+        detail = d.get("reference", "")
+    elif ev.kind == EventKind.case_opened and d.get("risk_level"):
+        detail = _label(RiskLevel, d["risk_level"])
+    elif ev.kind == EventKind.case_updated:
+        detail = ", ".join(d.get("fields", []))
+    elif ev.kind in (EventKind.referral_sent, EventKind.referral_updated):
+        detail = d.get("summary", "")
+    return f"{title}: {detail}" if detail else title
