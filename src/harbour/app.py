@@ -36,11 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(web.BodyLimit, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    from harbour.directory import api as directory_api
+    from harbour.directory import api_referrals as referrals_api
+    from harbour.directory import views as directory_views
+    from harbour.directory import views_referrals as referrals_views
     from harbour.hotline import api as hotline_api
     from harbour.hotline import views as hotline_views
     from harbour.web import views as site_views
 
-    app.include_router(site_views.router)
-    app.include_router(hotline_views.router)
-    app.include_router(hotline_api.router)
+    for module in (site_views, hotline_views, hotline_api, directory_views, referrals_views, referrals_api,
+                   directory_api):
+        app.include_router(module.router)
     return app

@@ -21,6 +21,15 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 
+
+def _register_domains() -> None:
+    from harbour.directory.cli import app as directory_app
+
+    app.add_typer(directory_app, name="directory")
+
+
+_register_domains()
+
 CLI_ACTOR = Actor.system("cli")
 
 
@@ -65,13 +74,14 @@ def db_downgrade(revision: str) -> None:
 
 @app.command()
 def demo(seed: int = typer.Option(2026, help="Random seed for the synthetic data"),
-         contacts: int = typer.Option(400, help="How many synthetic hotline contacts")) -> None:
+         contacts: int = typer.Option(400, help="How many synthetic hotline contacts"),
+         providers: int = typer.Option(1200, help="How many synthetic service providers")) -> None:
     """Load synthetic, obviously fake demo data and one demo user per role (idempotent)."""
     from harbour.demo import load_demo
 
     factory = _sessionmaker()
     with factory() as db:
-        report = load_demo(db, seed=seed, contacts=contacts)
+        report = load_demo(db, seed=seed, contacts=contacts, providers=providers)
     for line in report.lines():
         typer.echo(line)
 
@@ -226,6 +236,24 @@ def users_require_totp(role: str, off: bool = typer.Option(False, "--off", help=
             typer.echo(f"error: {exc.text()}", err=True)
             raise typer.Exit(2) from None
     typer.echo(f"TOTP {'not ' if off else ''}required for {role}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context, area: str = typer.Argument(..., help="What to measure, e.g. directory")) -> None:
+    """Run bench/AREA.py and print one JSON line of figures (see BENCHMARKS.md)."""
+    import importlib.util
+
+    from harbour.core.config import REPO_ROOT
+
+    path = REPO_ROOT / "bench" / f"{area}.py"
+    if not path.is_file():
+        known = sorted(p.stem for p in (REPO_ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))
+        typer.echo(f"error: no benchmark named {area!r}; known: {', '.join(known) or 'none'}", err=True)
+        raise typer.Exit(2)
+    spec = importlib.util.spec_from_file_location(f"harbour_bench_{area}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    raise typer.Exit(module.main(list(ctx.args)) or 0)
 
 
 def main() -> None:  # pragma: no cover

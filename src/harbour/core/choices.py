@@ -62,3 +62,15 @@ class Province(Choice):
 class ApiScope(Choice):
     hotline_read = "hotline:read", N_("Read hotline contacts, cases, consents and tasks")
     hotline_write = "hotline:write", N_("Create and change hotline contacts, cases, consents and tasks")
+
+
+# Which API scopes each role may put on its tokens; domains extend this as they add APIs.
+ROLE_SCOPES: dict[str, set[str]] = {
+    Role.hotline_advocate: {ApiScope.hotline_read, ApiScope.hotline_write},
+    Role.hotline_supervisor: {ApiScope.hotline_read, ApiScope.hotline_write},
+}
+
+
+def scopes_for_role(role: str) -> list[tuple[str, str]]:
+    allowed = {str(s) for s in ROLE_SCOPES.get(role, set())}
+    return [(code, label) for code, label in ApiScope.options() if code in allowed]

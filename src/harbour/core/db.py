@@ -100,3 +100,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def atomic(func):
+    """Service actions are one transaction: any error rolls back everything the action changed."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(db: Session, *args, **kwargs):
+        try:
+            return func(db, *args, **kwargs)
+        except BaseException:
+            db.rollback()
+            raise
+
+    return wrapper

@@ -230,9 +230,12 @@ def verify_totp(db: Session, user: User, code: str) -> bool:
 def issue_token(
     db: Session, *, actor: Actor, user: User, name: str, scopes: list[str], days: int | None = 90,
 ) -> tuple[str, ApiToken]:
-    bad = [s for s in scopes if s not in ApiScope.codes()]
-    if bad or not scopes:
-        raise ValidationFailed(N_("Choose at least one known scope."), fields={"scopes": N_("Unknown scope.")})
+    from harbour.core.choices import scopes_for_role
+
+    allowed = {code for code, _label in scopes_for_role(user.role)}
+    if not scopes or any(s not in allowed for s in scopes):
+        raise ValidationFailed(N_("Choose at least one scope that your role may use."),
+                               fields={"scopes": N_("Not a scope for this role.")})
     if actor.id != user.id and actor.role != Role.admin:
         raise Forbidden()
     raw = "hbr_" + secrets.token_urlsafe(32)

@@ -50,6 +50,7 @@ def _role_label(role: str | None) -> str:
 
 
 env.filters["dt"] = _fmt_dt
+env.filters["tel"] = lambda number: "+1" + "".join(ch for ch in str(number) if ch.isdigit())[-10:]
 env.globals["role_label"] = _role_label
 env.globals["staff_options"] = lambda staff: [(u.id, u.display_name) for u in staff]
 env.globals["translate"] = lambda s: i18n.gettext(s) if s else ""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from harbour.core.audit import Actor
 from harbour.core.audit import record as audit
 from harbour.core.choices import HOTLINE_ROLES, Role
-from harbour.core.db import utcnow
+from harbour.core.db import atomic, utcnow
 from harbour.core.errors import Conflict, ConsentRequired, NotFound, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.core.security import ensure_role
@@ -39,6 +39,7 @@ def _case(db: Session, case_id: int) -> Case:
     return case
 
 
+@atomic
 def basis(db: Session, *, case: Case, purpose: ConsentPurpose | str, at: datetime | None = None) -> dict | None:
     """The active consent or signed-off override for this purpose, or None."""
     at = at or utcnow()
@@ -54,6 +55,7 @@ def basis(db: Session, *, case: Case, purpose: ConsentPurpose | str, at: datetim
     return None
 
 
+@atomic
 def require(db: Session, *, case: Case, purpose: ConsentPurpose | str) -> dict:
     """Refuse unless the survivor's consent (or a signed-off override) covers this purpose now."""
     found = basis(db, case=case, purpose=purpose)
@@ -65,6 +67,7 @@ def require(db: Session, *, case: Case, purpose: ConsentPurpose | str) -> dict:
     return found
 
 
+@atomic
 def record_consent(db: Session, *, actor: Actor, case_id: int, data: ConsentCreate) -> Consent:
     _staff(actor)
     case = _case(db, case_id)
@@ -84,6 +87,7 @@ def record_consent(db: Session, *, actor: Actor, case_id: int, data: ConsentCrea
     return consent
 
 
+@atomic
 def revoke_consent(db: Session, *, actor: Actor, consent_id: int, data: ConsentRevoke) -> Consent:
     _staff(actor)
     consent = db.get(Consent, consent_id)
@@ -99,6 +103,7 @@ def revoke_consent(db: Session, *, actor: Actor, consent_id: int, data: ConsentR
     return consent
 
 
+@atomic
 def consent_summary(db: Session, *, case: Case) -> list[dict]:
     """One row per purpose: what currently covers it, for the case page."""
     now = utcnow()
@@ -109,6 +114,7 @@ def consent_summary(db: Session, *, case: Case) -> list[dict]:
 
 
 # -- imminent-danger override ----------------------------------------------
+@atomic
 def request_override(db: Session, *, actor: Actor, case_id: int, data: OverrideRequest) -> ConsentOverride:
     _staff(actor)
     case = _case(db, case_id)
@@ -123,6 +129,7 @@ def request_override(db: Session, *, actor: Actor, case_id: int, data: OverrideR
     return ov
 
 
+@atomic
 def decide_override(db: Session, *, actor: Actor, override_id: int, data: OverrideDecision) -> ConsentOverride:
     """A supervisor other than the requester signs off (or refuses); approval lasts at most 72 hours."""
     ensure_role(actor, {Role.hotline_supervisor}, N_("Only a supervisor can sign off an override."))
@@ -145,6 +152,7 @@ def decide_override(db: Session, *, actor: Actor, override_id: int, data: Overri
     return ov
 
 
+@atomic
 def pending_overrides(db: Session) -> list[ConsentOverride]:
     return list(db.execute(select(ConsentOverride).where(ConsentOverride.decided_at.is_(None))
                            .order_by(ConsentOverride.requested_at)).scalars())

@@ -19,7 +19,7 @@ from harbour.core.audit import Actor, viewers
 from harbour.core.audit import record as audit
 from harbour.core.choices import HOTLINE_ROLES, Role
 from harbour.core.crypto import keyring
-from harbour.core.db import utcnow
+from harbour.core.db import atomic, utcnow
 from harbour.core.errors import Conflict, NotFound, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.core.models import User
@@ -114,12 +114,14 @@ def _repeat_matches(db: Session, index: str | None, *, exclude_id: int | None = 
     ]
 
 
+@atomic
 def contact_repeat_matches(db: Session, *, actor: Actor, contact: Contact) -> list[RepeatMatch]:
     """Other contacts from the same number as this one."""
     _staff(actor)
     return _repeat_matches(db, contact.phone_index, exclude_id=contact.id)
 
 
+@atomic
 def find_repeat_caller(db: Session, *, actor: Actor, phone: str) -> list[RepeatMatch]:
     """Earlier contacts from the same (normalised) number, found by blind index only."""
     _staff(actor)
@@ -144,6 +146,7 @@ def _attach(db: Session, actor: Actor, contact: Contact, case: Case) -> None:
            channel=contact.channel, classification=contact.classification)
 
 
+@atomic
 def create_contact(
     db: Session, *, actor: Actor, data: ContactCreate, source: ContactSource = ContactSource.console,
 ) -> tuple[Contact, list[RepeatMatch]]:
@@ -171,6 +174,7 @@ def create_contact(
     return contact, matches
 
 
+@atomic
 def submit_public_tip(db: Session, *, channel: Channel = Channel.web_form, summary: str, province: str | None,
                       city: str | None, language: str) -> Contact:
     """The anonymous report-a-tip form: a signal, never a case, no identity asked or kept."""
@@ -187,6 +191,7 @@ def submit_public_tip(db: Session, *, channel: Channel = Channel.web_form, summa
     return contact
 
 
+@atomic
 def get_contact(db: Session, *, actor: Actor, contact_id: int, purpose: str | None = None) -> Contact:
     _staff(actor)
     purpose = _purpose(purpose)
@@ -198,6 +203,7 @@ def get_contact(db: Session, *, actor: Actor, contact_id: int, purpose: str | No
     return contact
 
 
+@atomic
 def list_contacts(
     db: Session, *, actor: Actor, classification: str | None = None, channel: str | None = None,
     unattached: bool = False, limit: int = 50, offset: int = 0,
@@ -218,6 +224,7 @@ def list_contacts(
     return rows, total
 
 
+@atomic
 def update_contact(db: Session, *, actor: Actor, contact_id: int, data: ContactUpdate) -> Contact:
     _staff(actor)
     contact = db.get(Contact, contact_id)
@@ -235,6 +242,7 @@ def update_contact(db: Session, *, actor: Actor, contact_id: int, data: ContactU
     return contact
 
 
+@atomic
 def attach_contact(db: Session, *, actor: Actor, contact_id: int, case_id: int) -> Contact:
     _staff(actor)
     contact, case = db.get(Contact, contact_id), db.get(Case, case_id)
@@ -252,6 +260,7 @@ def attach_contact(db: Session, *, actor: Actor, contact_id: int, case_id: int) 
 
 
 # -- cases --------------------------------------------------------------------
+@atomic
 def open_case(db: Session, *, actor: Actor, data: CaseCreate) -> Case:
     _staff(actor)
     _check_user(db, data.assigned_to_id, "assigned_to_id")
@@ -291,6 +300,7 @@ def _load_case(db: Session, case_id: int) -> Case:
     return case
 
 
+@atomic
 def get_case(db: Session, *, actor: Actor, case_id: int, purpose: str | None = None) -> Case:
     _staff(actor)
     purpose = _purpose(purpose)
@@ -310,6 +320,7 @@ class CaseFilters:
     reference: str | None = None
 
 
+@atomic
 def list_cases(db: Session, *, actor: Actor, filters: CaseFilters | None = None, limit: int = 50,
                offset: int = 0) -> tuple[list[Case], int]:
     _staff(actor)
@@ -335,6 +346,7 @@ def list_cases(db: Session, *, actor: Actor, filters: CaseFilters | None = None,
     return rows, total
 
 
+@atomic
 def update_case(db: Session, *, actor: Actor, case_id: int, data: CaseUpdate) -> Case:
     _staff(actor)
     case = _load_case(db, case_id)
@@ -342,6 +354,8 @@ def update_case(db: Session, *, actor: Actor, case_id: int, data: CaseUpdate) ->
         raise Conflict(N_("Someone else changed this record at the same time. Reload and try again."))
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     status, outcome = changes.pop("status", None), changes.pop("outcome", None)
+    if status == CaseStatus.closed and not outcome and case.status != CaseStatus.closed:
+        raise ValidationFailed(N_("Closing a case needs an outcome."), fields={"outcome": N_("Required to close.")})
     if "assigned_to_id" in changes:
         _check_user(db, changes["assigned_to_id"], "assigned_to_id")
     now = utcnow()
@@ -355,8 +369,6 @@ def update_case(db: Session, *, actor: Actor, case_id: int, data: CaseUpdate) ->
     if "assigned_to_id" in changed:
         _event(db, case, actor, EventKind.assigned, user_id=case.assigned_to_id)
     if status is not None and status != case.status:
-        if status == CaseStatus.closed and not outcome:
-            raise ValidationFailed(N_("Closing a case needs an outcome."), fields={"outcome": N_("Required to close.")})
         old = case.status
         case.status = status.value if hasattr(status, "value") else status
         case.outcome = (outcome.value if hasattr(outcome, "value") else outcome) if status == CaseStatus.closed else None
@@ -377,12 +389,14 @@ def update_case(db: Session, *, actor: Actor, case_id: int, data: CaseUpdate) ->
     return case
 
 
+@atomic
 def timeline(db: Session, *, actor: Actor, case_id: int) -> list[CaseEvent]:
     _staff(actor)
     case = _load_case(db, case_id)
     return list(case.events)
 
 
+@atomic
 def case_viewers(db: Session, *, actor: Actor, case_id: int):
     """Who opened this case, when and why: supervisors only."""
     ensure_role(actor, SUPERVISOR, N_("Only supervisors can see who viewed a case."))
@@ -391,6 +405,7 @@ def case_viewers(db: Session, *, actor: Actor, case_id: int):
 
 
 # -- tasks ------------------------------------------------------------------
+@atomic
 def add_task(db: Session, *, actor: Actor, case_id: int, data: TaskCreate) -> Task:
     _staff(actor)
     case = _load_case(db, case_id)
@@ -410,6 +425,7 @@ def add_task(db: Session, *, actor: Actor, case_id: int, data: TaskCreate) -> Ta
     return task
 
 
+@atomic
 def update_task(db: Session, *, actor: Actor, task_id: int, data: TaskUpdate) -> Task:
     _staff(actor)
     task = db.get(Task, task_id)
@@ -432,6 +448,7 @@ def update_task(db: Session, *, actor: Actor, task_id: int, data: TaskUpdate) ->
     return task
 
 
+@atomic
 def list_tasks(db: Session, *, actor: Actor, mine: bool = False, overdue: bool = False,
                open_only: bool = True, limit: int = 100) -> list[Task]:
     _staff(actor)
@@ -446,6 +463,7 @@ def list_tasks(db: Session, *, actor: Actor, mine: bool = False, overdue: bool =
 
 
 # -- safety -------------------------------------------------------------------
+@atomic
 def update_safety_plan(db: Session, *, actor: Actor, case_id: int, data: SafetyPlanUpdate) -> SafetyPlan:
     _staff(actor)
     case = _load_case(db, case_id)
@@ -460,6 +478,7 @@ def update_safety_plan(db: Session, *, actor: Actor, case_id: int, data: SafetyP
     return plan
 
 
+@atomic
 def escalate_911(db: Session, *, actor: Actor, case_id: int, data: EscalationCreate) -> Escalation:
     """Record a transfer to 9-1-1 and raise the case to imminent danger."""
     _staff(actor)
@@ -492,6 +511,7 @@ class Dashboard:
     unattached_contacts: int
 
 
+@atomic
 def supervisor_dashboard(db: Session, *, actor: Actor, now: datetime | None = None) -> Dashboard:
     ensure_role(actor, SUPERVISOR, N_("Only supervisors can see the dashboard."))
     now = now or utcnow()
@@ -505,15 +525,16 @@ def supervisor_dashboard(db: Session, *, actor: Actor, now: datetime | None = No
                                                              Case.risk_level == RiskLevel.imminent.value))
                            .order_by(Case.updated_at.desc()).limit(50)).scalars())
     since = now - timedelta(hours=24)
-    by_class = dict(db.execute(select(func.coalesce(Contact.classification, "unclassified"), func.count())
-                               .where(Contact.received_at >= since)
-                               .group_by(func.coalesce(Contact.classification, "unclassified"))).all())
+    by_class = {(k or "unclassified"): n for k, n in db.execute(
+        select(Contact.classification, func.count()).where(Contact.received_at >= since)
+        .group_by(Contact.classification)).all()}
     unattached = db.execute(select(func.count()).where(
         Contact.case_id.is_(None), Contact.classification.in_(
             [Classification.potential_case.value, Classification.crisis.value]))).scalar_one()
     return Dashboard(open_cases, unassigned, overdue, high, consent_rules.pending_overrides(db), by_class, unattached)
 
 
+@atomic
 def hotline_staff(db: Session) -> list[User]:
     return list(db.execute(select(User).where(User.role.in_([r.value for r in HOTLINE_ROLES]),
                                               User.is_active.is_(True)).order_by(User.display_name)).scalars())

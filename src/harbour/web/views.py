@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harbour.core import security
-from harbour.core.choices import ApiScope, Province, Role
+from harbour.core.choices import Province, Role, scopes_for_role
 from harbour.core.errors import HarbourError, NotFound
 from harbour.core.i18n import N_, current_language, gettext
 from harbour.core.models import ApiToken, RolePolicy, User, WebSession
@@ -210,7 +210,7 @@ def console_home(request: Request, who: Who):
 def _account_ctx(db: Session, who: Principal, **extra) -> dict:
     tokens = list(db.execute(select(ApiToken).where(ApiToken.user_id == who.user.id)
                              .order_by(ApiToken.created_at.desc())).scalars())
-    return {"active": "account", "tokens": tokens, "scopes": ApiScope.options(),
+    return {"active": "account", "tokens": tokens, "scopes": scopes_for_role(who.role),
             "totp_required": security.role_requires_totp(db, who.role), **extra}
 
 
@@ -226,7 +226,8 @@ def create_token(request: Request, db: DB, who: Who, name: Annotated[str, Form(m
         raw, _tok = security.issue_token(db, actor=who.actor, user=who.user, name=name or "token", scopes=scopes,
                                          days=days)
     except HarbourError as exc:
-        return render(request, "auth/account.html", _account_ctx(db, who, form_error=exc.text()), status_code=422)
+        return render(request, "auth/account.html", _account_ctx(
+            db, who, form_error=exc.text(), form={"name": name, "scopes": scopes, "days": days}), status_code=422)
     db.commit()
     return render(request, "auth/account.html", _account_ctx(db, who, new_token=raw))
 

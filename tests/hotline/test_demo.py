@@ -11,7 +11,7 @@ from harbour.core.choices import Province, Role
 from harbour.core.db import make_engine, make_sessionmaker
 from harbour.core.migrate import upgrade
 from harbour.core.models import AuditEntry, User
-from harbour.demo import DemoReport, demo_password, is_obviously_fake_name, load_demo
+from harbour.hotline.demo import DemoReport, demo_password, is_obviously_fake_name, load_demo
 from harbour.hotline.models import Case, Consent, ConsentOverride, Contact, Escalation, Task
 
 TABLES = (User, Contact, Case, Consent, Task, ConsentOverride, Escalation)
