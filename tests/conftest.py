@@ -147,10 +147,16 @@ def actor_of(user) -> Actor:
 
 @pytest.fixture
 def token_for(db):
-    from harbour.core.security import issue_token
+    """A bearer token with the given scopes, written directly (as if issued before a role change),
+    so access tests can show that the *service* refuses roles, whatever the token says."""
+    import secrets
+
+    from harbour.core.models import ApiToken
+    from harbour.core.security import sha256
 
     def _token(user, scopes=("hotline:read", "hotline:write")) -> dict:
-        raw, _ = issue_token(db, actor=actor_of(user), user=user, name="test", scopes=list(scopes))
+        raw = "hbr_" + secrets.token_urlsafe(32)
+        db.add(ApiToken(user_id=user.id, name="test", prefix=raw[:10], token_hash=sha256(raw), scopes=list(scopes)))
         db.commit()
         return {"Authorization": f"Bearer {raw}"}
 
