@@ -62,12 +62,21 @@ class Province(Choice):
 class ApiScope(Choice):
     hotline_read = "hotline:read", N_("Read hotline contacts, cases, consents and tasks")
     hotline_write = "hotline:write", N_("Create and change hotline contacts, cases, consents and tasks")
+    directory_read = "directory:read", N_("Search the provider directory and read provider records")
+    directory_write = "directory:write", N_("Update provider capacity, hours, contact details and vetting")
+    referrals_read = "referrals:read", N_("Read referrals")
+    referrals_write = "referrals:write", N_("Send, answer and update referrals")
 
 
 # Which API scopes each role may put on its tokens; domains extend this as they add APIs.
+_HOTLINE_SCOPES = {ApiScope.hotline_read, ApiScope.hotline_write, ApiScope.directory_read, ApiScope.directory_write,
+                   ApiScope.referrals_read, ApiScope.referrals_write}
 ROLE_SCOPES: dict[str, set[str]] = {
-    Role.hotline_advocate: {ApiScope.hotline_read, ApiScope.hotline_write},
-    Role.hotline_supervisor: {ApiScope.hotline_read, ApiScope.hotline_write},
+    Role.hotline_advocate: _HOTLINE_SCOPES,
+    Role.hotline_supervisor: _HOTLINE_SCOPES,
+    Role.provider_staff: {ApiScope.directory_read, ApiScope.directory_write, ApiScope.referrals_read,
+                          ApiScope.referrals_write},
+    Role.admin: {ApiScope.directory_read, ApiScope.directory_write},
 }
 
 

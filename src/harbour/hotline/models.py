@@ -119,6 +119,7 @@ class ConsentOverride(Base):
     approved: Mapped[bool | None] = mapped_column(Boolean)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    case: Mapped[Case] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
 
