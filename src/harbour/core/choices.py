@@ -66,6 +66,8 @@ class ApiScope(Choice):
     directory_write = "directory:write", N_("Update provider capacity, hours, contact details and vetting")
     referrals_read = "referrals:read", N_("Read referrals")
     referrals_write = "referrals:write", N_("Send, answer and update referrals")
+    plan_read = "plan:read", N_("Read action plans, deliverables, status and approved progress updates")
+    plan_write = "plan:write", N_("Write and review action-plan progress updates and indicator values")
 
 
 # Which API scopes each role may put on its tokens; domains extend this as they add APIs.
@@ -78,6 +80,10 @@ ROLE_SCOPES: dict[str, set[str]] = {
                           ApiScope.referrals_write},
     Role.admin: {ApiScope.directory_read, ApiScope.directory_write},
 }
+# Action plans: every role may read them (they are public); the plan coordinator also writes.
+for _role in Role:
+    ROLE_SCOPES[_role] = set(ROLE_SCOPES.get(_role, set())) | {ApiScope.plan_read}
+ROLE_SCOPES[Role.plan_coordinator] |= {ApiScope.plan_write}
 
 
 def scopes_for_role(role: str) -> list[tuple[str, str]]:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     quick_exit_url: str = "https://weather.gc.ca/"
     hotline_phone: str = "1-833-900-1010"
     default_purpose: str = "case_management"
+    referral_response_hours: int = Field(default=24, ge=1, le=336,
+                                         description="hours a provider has to answer a referral")
 
     @property
     def secure_cookies(self) -> bool:

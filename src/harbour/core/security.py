@@ -281,6 +281,32 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
+@dataclass(frozen=True)
+class UserView:
+    """A detached snapshot of the signed-in user for templates: safe to render even after a rollback."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organization: str | None
+    totp_enabled: bool
+    preferred_language: str
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls(user.id, user.username, user.display_name, user.role, user.organization, user.totp_enabled,
+                   user.preferred_language)
+
+
+def remember_session(request: Request, ws: WebSession, *, pending: bool = False) -> None:
+    """Keep what pages need from the session on the request (CSRF token, who is signed in)."""
+    request.state.csrf = ws.csrf_token
+    if not pending:
+        request.state.web_session = ws
+        request.state.web_user = UserView.of(ws.user)
+
+
 class LoginRequired(Exception):
     """Raised by web dependencies; answered with a redirect to the sign-in page."""
 
@@ -297,7 +323,7 @@ def web_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
         raise LoginRequired(request.url.path, reason)
     if not ws.mfa_passed:
         raise LoginRequired("/login/totp")
-    request.state.web_session = ws
+    remember_session(request, ws)
     return Principal(user=ws.user, session=ws)
 
 
@@ -305,7 +331,7 @@ def optional_web_principal(request: Request, db: Session = Depends(get_db)) -> P
     ws = load_session(db, request.app.state.settings, request.cookies.get(SESSION_COOKIE))
     if ws is None or not ws.mfa_passed:
         return None
-    request.state.web_session = ws
+    remember_session(request, ws)
     return Principal(user=ws.user, session=ws)
 
 
@@ -316,14 +342,19 @@ def api_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
 
 
 # -- CSRF -----------------------------------------------------------------
-def expected_csrf(request: Request, db: Session) -> str | None:
-    """The session's token when signed in (even half-way, before TOTP), else the anonymous cookie."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        ws = db.execute(select(WebSession).where(WebSession.token_hash == sha256(token))).scalar_one_or_none()
+def expected_csrf(request: Request, db: Session) -> list[str]:
+    """Tokens this browser may send: its session's (signed in, even half-way before TOTP) and its
+    anonymous cookie's (pages rendered before sign-in).  Both are secrets the browser holds in
+    HttpOnly, SameSite=Strict cookies or in the server-side session."""
+    tokens = []
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        ws = db.execute(select(WebSession).where(WebSession.token_hash == sha256(raw))).scalar_one_or_none()
         if ws is not None and ws.ended_at is None:
-            return ws.csrf_token
-    return request.cookies.get(CSRF_COOKIE)
+            tokens.append(ws.csrf_token)
+    if request.cookies.get(CSRF_COOKIE):
+        tokens.append(request.cookies[CSRF_COOKIE])
+    return tokens
 
 
 async def verify_csrf(request: Request, db: Session = Depends(get_db)) -> None:
@@ -334,8 +365,7 @@ async def verify_csrf(request: Request, db: Session = Depends(get_db)) -> None:
     if not sent:
         form = await request.form()
         sent = form.get("csrf_token")
-    expected = expected_csrf(request, db)
-    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    if not isinstance(sent, str) or not any(hmac.compare_digest(sent, t) for t in expected_csrf(request, db)):
         raise Forbidden(N_("The form has expired or did not come from Harbour. Reload the page and try again."))
 
 

@@ -61,9 +61,9 @@ def is_htmx(request: Request) -> bool:
 
 
 def csrf_for(request: Request) -> str:
-    ws = getattr(request.state, "web_session", None) or getattr(request.state, "pending_session", None)
-    if ws is not None:
-        return ws.csrf_token
+    token = getattr(request.state, "csrf", None)
+    if token:
+        return token
     return request.cookies.get(CSRF_COOKIE) or request.state.new_csrf
 
 
@@ -76,14 +76,13 @@ def lang_url(request: Request, lang: str) -> str:
 def render(request: Request, name: str, context: dict | None = None, *, status_code: int = 200,
            headers: dict | None = None) -> HTMLResponse:
     lang = i18n.current_language()
-    ws = getattr(request.state, "web_session", None)
     ctx = {
         "request": request,
         "lang": lang,
         "other_lang": "fr" if lang == "en" else "en",
         "lang_url": lambda code: lang_url(request, code),
         "csrf_token": csrf_for(request),
-        "user": ws.user if ws is not None else None,
+        "user": getattr(request.state, "web_user", None),
         "settings": request.app.state.settings,
         "is_htmx": is_htmx(request),
     }

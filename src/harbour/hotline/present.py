@@ -38,5 +38,9 @@ def describe_event(ev: CaseEvent) -> str:
     elif ev.kind == EventKind.case_updated:
         detail = ", ".join(d.get("fields", []))
     elif ev.kind in (EventKind.referral_sent, EventKind.referral_updated):
+        from harbour.directory.choices import ReferralStatus
+
         detail = d.get("summary", "")
+        if ev.kind == EventKind.referral_updated and d.get("status"):
+            detail += f" · {_label(ReferralStatus, d['status'])}"
     return f"{title}: {detail}" if detail else title

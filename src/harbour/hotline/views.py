@@ -16,6 +16,8 @@ from harbour.core.i18n import N_, gettext
 from harbour.core.security import Principal, get_db, verify_csrf, web_principal
 from harbour.core.types import IdPath
 from harbour.core.web import is_htmx, parse_form, redirect, render
+from harbour.directory import referrals
+from harbour.directory.views_referrals import hotline_referral_context
 from harbour.hotline import consent, service
 from harbour.hotline.choices import (
     LANGUAGE_NAMES,
@@ -254,7 +256,7 @@ def _case_page(request: Request, who: Principal, db: Session, case: Case, status
     return _page(request, "hotline/case_detail.html", status_code=status_code, active="cases", case=case, now=now,
                  consent_rows=consent.consent_summary(db, case=case), overrides=overrides, events=events,
                  viewers=viewers, staff=service.hotline_staff(db), tomorrow=(now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-                 **extra)
+                 **hotline_referral_context(db, who, case.id), **extra)
 
 
 @router.get("/cases/{case_id}")
@@ -380,6 +382,9 @@ def my_tasks(request: Request, who: Who, db: DB, everyone: bool = False):
 @router.get("/dashboard")
 def dashboard(request: Request, who: Who, db: DB):
     board = service.supervisor_dashboard(db, actor=who.actor)
-    return _page(request, "hotline/dashboard.html", active="dashboard", board=board, now=service.utcnow())
+    overdue_referrals = referrals.overdue(db)
+    return _page(request, "hotline/dashboard.html", active="dashboard", board=board, now=service.utcnow(),
+                 overdue_referrals=overdue_referrals,
+                 referral_cases=referrals.case_references(db, (r.case_id for r in overdue_referrals)))
 
 

@@ -149,7 +149,7 @@ def _pending(request: Request, db: Session) -> WebSession:
     ws = security.load_session(db, request.app.state.settings, token)
     if ws is None:
         raise security.LoginRequired("/console", "expired" if token else None)
-    request.state.pending_session = ws
+    security.remember_session(request, ws, pending=True)
     return ws
 
 
@@ -204,6 +204,8 @@ def console_home(request: Request, who: Who):
         return redirect("/console/contacts/new")
     if who.role == Role.admin:
         return redirect("/admin")
+    if who.role == Role.provider_staff:
+        return redirect("/portal")
     return redirect("/account")
 
 
