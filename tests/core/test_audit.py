@@ -130,7 +130,8 @@ def test_contact_and_case_reads_and_writes_are_audited(app, client, h, advocate)
     assert verify(app).ok
 
 
-def test_unknown_purpose_is_refused_and_not_audited(app, client, h):
+def test_unknown_purpose_is_refused_and_not_audited(app, client, h, advocate, db):
+    # -- unknown purpose is refused and not audited
     contact = client.post(f"{API}/contacts", json={"channel": "phone"}, headers=h).json()["id"]
     case = client.post(f"{API}/cases", json={}, headers=h).json()["id"]
     seq = last_seq(app)
@@ -140,8 +141,7 @@ def test_unknown_purpose_is_refused_and_not_audited(app, client, h):
         assert r.json()["error"]["fields"][0]["field"] == "purpose"
     assert new_entries(app, seq) == []
 
-
-def test_the_service_refuses_an_unknown_purpose_too(app, advocate, db):
+    # -- the service refuses an unknown purpose too
     from harbour.core.errors import ValidationFailed
     from harbour.hotline import service
     from harbour.hotline.schemas import ContactCreate
@@ -238,6 +238,8 @@ def chain(app, client, h) -> list[AuditEntry]:
     client.patch(f"{API}/cases/{case}", json={"risk_level": "medium"}, headers=h)
     client.get(f"{API}/contacts/{contact}", params={"purpose": "supervision"}, headers=h)
     client.get(f"{API}/contacts", headers=h)
+    client.get(f"{API}/cases", headers=h)
+    client.get(f"{API}/cases/{case}", params={"purpose": "quality_review"}, headers=h)
     rows = entries(app)
     assert len(rows) >= 8
     assert [e.seq for e in rows] == list(range(1, len(rows) + 1))
@@ -259,16 +261,26 @@ def test_verify_catches_an_altered_row(app, chain):
     assert (result.first_bad_seq, result.first_bad_id) == (victim.seq, victim.id)
     assert result.checked == victim.seq - 1
     assert "altered" in result.reason
+    with tampering(app) as conn:  # put it back: the chain verifies again
+        conn.execute(text("UPDATE audit_log SET actor = :a WHERE id = :i"), {"a": victim.actor, "i": victim.id})
+    assert verify(app).ok
 
-
-@pytest.mark.parametrize("column, value", [("purpose", "emergency"), ("record_id", "999"),
-                                           ("detail", '{"count": 0}'), ("action", "read")])
-def test_verify_catches_any_altered_field(app, chain, column, value):
+    # any field counts, including the time and the details
     victim = chain[-2]
-    with tampering(app) as conn:
-        conn.execute(text(f"UPDATE audit_log SET {column} = :v WHERE id = :i"), {"v": value, "i": victim.id})
-    result = verify(app)
-    assert not result.ok and result.first_bad_id == victim.id
+    later = victim.at + timedelta(seconds=1)
+    for column, value in [("purpose", "emergency"), ("record_id", "999"), ("detail", '{"count": 0}'),
+                          ("action", "delete"), ("actor_id", 999),
+                          ("at", later.replace(tzinfo=None) if app.state.settings.is_sqlite else later)]:
+        with tampering(app) as conn:
+            original = conn.execute(text(f"SELECT {column} FROM audit_log WHERE id = :i"), {"i": victim.id}).scalar()
+            conn.execute(text(f"UPDATE audit_log SET {column} = :v WHERE id = :i"), {"v": value, "i": victim.id})
+        result = verify(app)
+        assert not result.ok and result.first_bad_id == victim.id, column
+        with tampering(app) as conn:
+            if isinstance(original, dict):
+                original = json.dumps(original)
+            conn.execute(text(f"UPDATE audit_log SET {column} = :v WHERE id = :i"), {"v": original, "i": victim.id})
+        assert verify(app).ok, column
 
 
 def test_verify_catches_a_deleted_middle_row(app, chain):
@@ -282,28 +294,32 @@ def test_verify_catches_a_deleted_middle_row(app, chain):
     assert "missing" in result.reason
 
 
-def test_verify_catches_two_swapped_rows(app, chain):
-    a, b = chain[2], chain[3]
+def _swap_contents(app, a_id: int, b_id: int) -> None:
     with tampering(app) as conn:
         cols = ", ".join(COLUMNS)
         rows = {r[0]: r[1:] for r in conn.execute(text(f"SELECT id, {cols} FROM audit_log WHERE id IN (:a, :b)"),
-                                                   {"a": a.id, "b": b.id})}
+                                                   {"a": a_id, "b": b_id})}
         # move both out of the way of the unique seq constraint, then write each one's content into the other
-        conn.execute(text("UPDATE audit_log SET seq = -seq WHERE id IN (:a, :b)"), {"a": a.id, "b": b.id})
-        for target, source in ((a.id, b.id), (b.id, a.id)):
+        conn.execute(text("UPDATE audit_log SET seq = -seq WHERE id IN (:a, :b)"), {"a": a_id, "b": b_id})
+        for target, source in ((a_id, b_id), (b_id, a_id)):
             values = dict(zip(COLUMNS, rows[source], strict=True))
             if isinstance(values["detail"], dict):
                 values["detail"] = json.dumps(values["detail"])
             sets = ", ".join(f"{c} = :{c}" for c in COLUMNS)
             conn.execute(text(f"UPDATE audit_log SET {sets} WHERE id = :target"), {**values, "target": target})
+
+
+def test_verify_catches_swapped_or_reordered_rows(app, chain):
+    a, b = chain[2], chain[3]
+    _swap_contents(app, a.id, b.id)
     result = verify(app)
     assert not result.ok
     assert result.first_bad_id == a.id
     assert result.checked == a.seq - 1
+    _swap_contents(app, a.id, b.id)  # swapped back, the chain is whole again
+    assert verify(app).ok
 
-
-def test_verify_catches_a_reordered_sequence(app, chain):
-    """Swapping only the sequence numbers (the content stays put) breaks the chain too."""
+    # swapping only the sequence numbers (the content stays put) breaks the chain too
     a, b = chain[4], chain[5]
     with tampering(app) as conn:
         conn.execute(text("UPDATE audit_log SET seq = -1 WHERE id = :a"), {"a": a.id})
@@ -311,6 +327,7 @@ def test_verify_catches_a_reordered_sequence(app, chain):
         conn.execute(text("UPDATE audit_log SET seq = :s WHERE id = :a"), {"s": b.seq, "a": a.id})
     result = verify(app)
     assert not result.ok and result.first_bad_id == a.id
+    assert result.checked == a.seq - 1
 
 
 def test_verify_catches_removal_of_the_newest_rows(app, chain):
@@ -335,6 +352,18 @@ def test_verify_catches_tail_truncation_with_a_forged_head(app, chain):
         conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
                      {"s": keep[-1].seq, "h": keep[-1].hash})
     assert not verify(app).ok
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: verify() skips the head check when the audit_head row is missing "
+                   "(`if head is not None`), so deleting the newest entries together with the audit_head row "
+                   "passes as an intact chain")
+def test_verify_catches_tail_truncation_with_the_head_deleted(app, chain):
+    keep = chain[:-3]
+    with tampering(app) as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE seq > :s"), {"s": keep[-1].seq})
+        conn.execute(text("DELETE FROM audit_head"))
+    result = verify(app)
+    assert not result.ok
 
 
 def test_verify_catches_a_forged_row_appended_without_the_key(app, chain):

@@ -5,7 +5,7 @@ All people, phones and e-mails here are synthetic and obviously fake (555-01XX n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -108,10 +108,10 @@ def test_create_contact(client, h):
         assert body[field] is None
 
     # -- contact with every field
-    received = datetime(2026, 1, 15, 2, 5, tzinfo=UTC)
+    received = (now() - timedelta(days=30)).replace(second=0, microsecond=0)
     payload = {
         "channel": "phone",
-        "received_at": "2026-01-14T21:05:00-05:00",  # same instant, given in Eastern time
+        "received_at": received.astimezone(timezone(timedelta(hours=-5))).isoformat(),  # given in Eastern time
         "duration_seconds": 420,
         "language": "fr",
         "interpreter_language": "yue",
@@ -208,7 +208,8 @@ def test_contact_list_carries_no_identifying_fields(client, h):
     assert page["total"] == 3 and len(page["items"]) == 1
 
 
-def test_get_and_patch_contact(client, h):
+def test_get_patch_and_attach_contact(client, h):
+    # -- get and patch contact
     # -- get contact and unknown contact
     c = new_contact(client, h, caller_name="Fictional Person", summary="Fictional summary")
     r = client.get(f"{API}/contacts/{c['id']}", headers=h)
@@ -238,8 +239,7 @@ def test_get_and_patch_contact(client, h):
     assert r.status_code == 200 and r.json()["city"] is None
     assert client.patch(f"{API}/contacts/999999", json={"city": "Ottawa"}, headers=h).status_code == 404
 
-
-def test_attach_contact_to_case(client, h):
+    # -- attach contact to case
     case = new_case(client, h)
     other = new_case(client, h)
     c = new_contact(client, h)
@@ -380,7 +380,8 @@ def test_assignment_only_to_active_hotline_staff(client, h, make_user, superviso
 
 
 # -- consent -------------------------------------------------------------------
-def test_record_list_and_revoke_consent(client, h, advocate):
+def test_consents(client, h, advocate):
+    # -- record list and revoke consent
     case = new_case(client, h)
     given = now() - timedelta(minutes=10)
     c = add_consent(client, h, case["id"], purpose="referral", method="written", given_at=iso(given),
@@ -401,8 +402,7 @@ def test_record_list_and_revoke_consent(client, h, advocate):
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
     assert client.post(f"{API}/consents/999999/revoke", json={"reason": "x"}, headers=h).status_code == 404
 
-
-def test_consent_must_expire_after_it_was_given(client, h):
+    # -- consent must expire after it was given
     case = new_case(client, h)
     given = now() - timedelta(hours=2)
     for expires_delta in (timedelta(hours=-1), timedelta(0)):
@@ -417,7 +417,8 @@ def test_consent_must_expire_after_it_was_given(client, h):
 
 
 # -- consent gate --------------------------------------------------------------
-def test_consent_gate_for_follow_up_tasks(client, h):
+def test_consent_gate(client, h, app):
+    # -- consent gate for follow up tasks
     # -- follow up task needs follow up consent
     case = new_case(client, h)
     r = follow_up_task(client, h, case["id"])
@@ -451,8 +452,7 @@ def test_consent_gate_for_follow_up_tasks(client, h):
     assert follow_up_task(client, h, case["id"]).status_code == 409
     assert follow_up_task(client, h, other["id"]).status_code == 201
 
-
-def test_consent_gate_and_expiry(client, h, app):
+    # -- consent gate and expiry
     # -- expired consent does not open the gate
     case = new_case(client, h)
     c = add_consent(client, h, case["id"], purpose="follow_up", given_at=iso(now() - timedelta(hours=3)),
@@ -600,7 +600,8 @@ def test_tasks(client, h, advocate, supervisor):
 
 
 # -- safety plan -----------------------------------------------------------------
-def test_safety_plan_put_and_get(client, h):
+def test_safety_plan_and_escalation(client, h):
+    # -- safety plan put and get
     case = new_case(client, h)
     r = client.get(f"{API}/cases/{case['id']}/safety-plan", headers=h)
     assert r.status_code == 200 and r.json() is None
@@ -617,9 +618,7 @@ def test_safety_plan_put_and_get(client, h):
     assert got["safe_to_text"] == "yes" and got["safe_to_call_back"] == "unknown" and got["code_word"] is None
     assert client.put(f"{API}/cases/999999/safety-plan", json={}, headers=h).status_code == 404
 
-
-# -- escalation ------------------------------------------------------------------
-def test_escalation(client, h):
+    # -- escalation
     # -- escalation raises risk to imminent
     case = new_case(client, h, risk_level="medium")
     contact = new_contact(client, h, case_id=case["id"])
@@ -644,6 +643,7 @@ def test_escalation(client, h):
     assert "escalated_911" not in kinds
 
 
+# -- escalation ------------------------------------------------------------------
 # -- timeline and viewers --------------------------------------------------------
 def test_timeline_shows_every_step_in_order(client, h, sup_h, supervisor):
     contact = new_contact(client, h, classification="potential_case")

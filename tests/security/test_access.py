@@ -15,6 +15,7 @@ from harbour.core import security
 from harbour.core.errors import Forbidden
 from harbour.core.models import RolePolicy, User
 from harbour.hotline.models import Contact
+from harbour.web.views import tip_limiter
 from tests.conftest import PASSWORD, actor_of, csrf_of
 
 API = "/api/v1/hotline"
@@ -138,14 +139,21 @@ def test_all_routes_are_covered():
 
 
 # -- roles --------------------------------------------------------------------------------
-def test_non_hotline_roles_cannot_get_hotline_tokens(make_user, token_for):
+def test_non_hotline_roles_cannot_get_hotline_tokens(make_user, db):
     from harbour.core.errors import ValidationFailed
 
     for role in OUTSIDERS:
         user = make_user(role)
-        for scopes in (("hotline:read",), ("hotline:write",)):
+        for scopes in (["hotline:read"], ["hotline:write"], ["hotline:read", "hotline:write"]):
             with pytest.raises(ValidationFailed):
-                token_for(user, scopes=scopes)
+                security.issue_token(db, actor=actor_of(user), user=user, name="fictional", scopes=scopes)
+            db.rollback()
+    for role in STAFF:
+        user = make_user(role)
+        raw, tok = security.issue_token(db, actor=actor_of(user), user=user, name="fictional",
+                                        scopes=["hotline:read", "hotline:write"])
+        db.commit()
+        assert raw.startswith("hbr_") and tok.token_hash == security.sha256(raw) and raw not in tok.token_hash
 
 
 def test_non_hotline_roles_are_refused_on_every_endpoint(app, client, make_user, token_for):
@@ -196,7 +204,8 @@ def test_supervisor_only_actions_both_ways(client, make_user, token_for):
 
 
 # -- token scopes ---------------------------------------------------------------------------
-def test_read_only_token_can_read_but_not_write(app, client, make_user, token_for):
+def test_token_scopes(app, client, make_user, token_for):
+    # -- read only token can read but not write
     adv = make_user("hotline_advocate")
     world = build_world(client, token_for(adv))
     ro = token_for(adv, scopes=("hotline:read",))
@@ -213,8 +222,7 @@ def test_read_only_token_can_read_but_not_write(app, client, make_user, token_fo
             assert "hotline:write" in r.json()["error"]["message"]
     assert snapshot(app) == before
 
-
-def test_write_only_token_cannot_read(client, make_user, token_for):
+    # -- write only token cannot read
     adv = make_user("hotline_advocate")
     world = build_world(client, token_for(adv))
     wo = token_for(adv, scopes=("hotline:write",))
@@ -233,7 +241,8 @@ def _assert_401(r, label):
     assert r.json()["error"]["message"]
 
 
-def test_api_without_a_valid_token_is_401(app, client, make_user, token_for, db):
+def test_api_without_a_valid_token_is_401(app, client, make_user, token_for, db, login):
+    # -- api without a valid token is 401
     adv = make_user("hotline_advocate")
     good = token_for(adv)
     assert client.get(f"{API}/cases", headers=good).status_code == 200
@@ -279,8 +288,7 @@ def test_api_without_a_valid_token_is_401(app, client, make_user, token_for, db)
     db.commit()
     assert client.get(f"{API}/cases", headers=good).status_code == 200
 
-
-def test_browser_session_does_not_authenticate_the_api(client, make_user, login):
+    # -- browser session does not authenticate the api
     adv = make_user("hotline_advocate")
     assert login(adv).status_code == 303
     assert client.get("/account").status_code == 200
@@ -301,7 +309,8 @@ def _console_get_paths() -> list[str]:
     return paths
 
 
-def test_console_pages_redirect_anonymous_visitors_to_sign_in(app, client):
+def test_console_pages(client, other_client, make_user, login):
+    # anonymous visitors are sent to sign in, from every console page
     paths = _console_get_paths()
     assert {"/console", "/account", "/admin"} <= set(paths)
     for path in paths:
@@ -312,8 +321,7 @@ def test_console_pages_redirect_anonymous_visitors_to_sign_in(app, client):
     r = client.post("/account/totp/enable", data={"csrf_token": csrf_of(client, "/login")}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
-
-def test_console_pages_by_role(client, other_client, make_user, login):
+    # signed in, the hotline console is for hotline staff only
     researcher = make_user("researcher")
     assert login(researcher).status_code == 303
     assert client.get("/account").status_code == 200
@@ -327,12 +335,38 @@ def test_console_pages_by_role(client, other_client, make_user, login):
 
 
 # -- CSRF ------------------------------------------------------------------------------------
-def test_logout_needs_the_sessions_csrf_token(client, make_user, login):
+def fresh(db, model, key):
+    """Read a row as the database has it now (the fixture session would otherwise return its cached copy)."""
+    db.rollback()
+    db.expire_all()
+    return db.get(model, key)
+
+
+def _contacts(db) -> list[Contact]:
+    db.rollback()
+    db.expire_all()
+    return list(db.execute(select(Contact)).scalars())
+
+
+def test_csrf_on_forms(client, other_client, make_user, login, db):
+    # the anonymous tip form
+    token = csrf_of(client, "/tip")
+    summary = "Workers at a fictional shop never leave the building."
+    for data in ({"summary": summary}, {"summary": summary, "csrf_token": "forged"}):
+        r = client.post("/tip", data=data, follow_redirects=False)
+        assert r.status_code == 403
+    assert _contacts(db) == []
+    r = client.post("/tip", data={"summary": summary, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/tip/thanks"
+    assert len(_contacts(db)) == 1
+
+    # signing out needs the session's own token
     adv = make_user("hotline_advocate")
     login(adv)
-    anonymous_token = client.cookies.get(security.CSRF_COOKIE)
+    someone_elses = csrf_of(other_client, "/tip")  # a valid token, but another browser's
+    assert someone_elses != client.cookies.get(security.CSRF_COOKIE)
     for label, data in [("no token", {}), ("wrong token", {"csrf_token": "not-the-token"}),
-                        ("another browser's token", {"csrf_token": anonymous_token or "x"})]:
+                        ("another browser's token", {"csrf_token": someone_elses})]:
         r = client.post("/logout", data=data, follow_redirects=False)
         assert r.status_code == 403, label
         assert client.get("/account", follow_redirects=False).status_code == 200, f"still signed in after {label}"
@@ -347,54 +381,11 @@ def test_logout_needs_the_sessions_csrf_token(client, make_user, login):
     assert r.status_code == 303
 
 
-def fresh(db, model, key):
-    """Read a row as the database has it now (the fixture session would otherwise return its cached copy)."""
-    db.rollback()
-    db.expire_all()
-    return db.get(model, key)
-
-
-def _contacts(db) -> list[Contact]:
-    db.rollback()
-    db.expire_all()
-    return list(db.execute(select(Contact)).scalars())
-
-
-def test_tip_form_needs_a_csrf_token(client, db):
-    token = csrf_of(client, "/tip")
-    summary = "Workers at a fictional shop never leave the building."
-    for data in ({"summary": summary}, {"summary": summary, "csrf_token": "forged"}):
-        r = client.post("/tip", data=data, follow_redirects=False)
-        assert r.status_code == 403
-    assert _contacts(db) == []
-    r = client.post("/tip", data={"summary": summary, "csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/tip/thanks"
-    assert len(_contacts(db)) == 1
-
-
 # -- sessions --------------------------------------------------------------------------------
 def _session_cookie(response) -> str:
     cookies = [c for c in response.headers.get_list("set-cookie") if c.startswith(security.SESSION_COOKIE + "=")]
     assert len(cookies) == 1, response.headers.get_list("set-cookie")
     return cookies[0]
-
-
-def test_session_cookie_attributes(client, make_user, login, settings):
-    adv = make_user("hotline_advocate")
-    r = login(adv)
-    assert r.status_code == 303
-    cookie = _session_cookie(r)
-    attrs = [a.strip().lower() for a in cookie.split(";")]
-    assert "httponly" in attrs
-    assert "samesite=strict" in attrs
-    assert "path=/" in attrs
-    assert not any(a.startswith("expires") or a.startswith("max-age") for a in attrs), "session cookie must not persist"
-    assert "secure" not in attrs  # plain http test server
-    # the raw session token is never stored: the table holds its SHA-256
-    value = cookie.split(";", 1)[0].split("=", 1)[1]
-    with client.app.state.engine.connect() as conn:
-        hashes = [row[0] for row in conn.execute(text("SELECT token_hash FROM web_session"))]
-    assert hashes == [security.sha256(value)]
 
 
 def test_session_cookie_is_secure_behind_https(settings, make_user):
@@ -419,11 +410,26 @@ def _age_sessions(app, user, minutes: int) -> None:
                      {"t": db_time(app, now() - timedelta(minutes=minutes)), "u": user.id})
 
 
-def test_idle_session_expires_after_15_minutes(app, client, make_user, login):
+def test_session_cookie_idle_timeout_and_disabled_user(app, client, other_client, make_user, login, db):
     adv = make_user("hotline_advocate")
-    login(adv)
+    r = login(adv)
+    assert r.status_code == 303
+    cookie = _session_cookie(r)
+    attrs = [a.strip().lower() for a in cookie.split(";")]
+    assert "httponly" in attrs
+    assert "samesite=strict" in attrs
+    assert "path=/" in attrs
+    assert not any(a.startswith("expires") or a.startswith("max-age") for a in attrs), "session cookie must not persist"
+    assert "secure" not in attrs  # plain http test server
+    # the raw session token is never stored: the table holds its SHA-256
+    value = cookie.split(";", 1)[0].split("=", 1)[1]
+    with app.state.engine.connect() as conn:
+        hashes = [row[0] for row in conn.execute(text("SELECT token_hash FROM web_session"))]
+    assert hashes == [security.sha256(value)]
+
+    # idle timeout: 14 minutes is fine, 16 is not
     _age_sessions(app, adv, 14)
-    assert client.get("/account", follow_redirects=False).status_code == 200  # still inside the window
+    assert client.get("/account", follow_redirects=False).status_code == 200
     _age_sessions(app, adv, 16)
     r = client.get("/account", follow_redirects=False)
     assert r.status_code == 303
@@ -434,11 +440,29 @@ def test_idle_session_expires_after_15_minutes(app, client, make_user, login):
     with app.state.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM web_session WHERE ended_at IS NULL")).scalar_one() == 0
 
+    # a disabled user loses a live session at once, and cannot sign in again
+    other, admin = make_user("hotline_advocate"), make_user("admin")
+    assert sign_in(other_client, other).status_code == 303
+    assert other_client.get("/account", follow_redirects=False).status_code == 200
+    security.set_user_active(db, actor=actor_of(admin), user_id=other.id, active=False)
+    db.commit()
+    r = other_client.get("/account", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert sign_in(client, other).status_code == 400
 
-@pytest.mark.xfail(strict=True, reason="BUG: after an idle timeout that no console page has noticed yet, the "
-                   "sign-in form is refused with 403: GET /login renders the anonymous CSRF token but "
-                   "expected_csrf() still expects the stale session's token (it checks only ended_at)")
+    # after sign-in, the browser only ever goes to a page of this site
+    for target, expected in [("//evil.example/phish", "/console"), ("https://evil.example/", "/console"),
+                             ("/\\evil.example", "/console"), ("javascript:alert(1)", "/console"),
+                             ("/console/cases", "/console/cases")]:
+        token = csrf_of(client, "/login")
+        r = client.post("/login", data={"username": adv.username, "password": PASSWORD, "csrf_token": token,
+                                        "next": target}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == expected, target
+        client.post("/logout", data={"csrf_token": csrf_of(client, "/account")})
+
+
 def test_sign_in_again_from_the_login_page_after_idle_timeout(app, client, make_user, login):
+    """Regression: the sign-in form must work while the browser still holds a stale (idle-expired) session."""
     adv = make_user("hotline_advocate")
     assert login(adv).status_code == 303
     _age_sessions(app, adv, 16)
@@ -447,19 +471,19 @@ def test_sign_in_again_from_the_login_page_after_idle_timeout(app, client, make_
     assert client.get("/account", follow_redirects=False).status_code == 200
 
 
-def test_disabled_user_loses_the_web_session(client, other_client, make_user, login, db):
-    adv, admin = make_user("hotline_advocate"), make_user("admin")
-    login(adv)
-    assert client.get("/account", follow_redirects=False).status_code == 200
-    security.set_user_active(db, actor=actor_of(admin), user_id=adv.id, active=False)
-    db.commit()
-    r = client.get("/account", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    assert sign_in(other_client, adv).status_code == 400  # and cannot sign in again
-
-
 # -- lockout -------------------------------------------------------------------------------
 def test_lockout_after_five_failures_until_an_admin_unlocks(client, other_client, make_user, login, db):
+    # -- unknown user and wrong password look the same
+    adv = make_user("hotline_advocate")
+    token = csrf_of(client, "/login")
+    unknown = client.post("/login", data={"username": "nobody-fictional", "password": PASSWORD,
+                                          "csrf_token": token})
+    wrong = login(adv, password="not the password at all")
+    assert unknown.status_code == wrong.status_code == 400
+    marker = "Sign-in failed"
+    assert (marker in unknown.text) == (marker in wrong.text)
+
+    # -- lockout after five failures until an admin unlocks
     adv, admin = make_user("hotline_advocate"), make_user("admin")
     # four failures, then the right password still works (and resets the count)
     for _ in range(4):
@@ -484,17 +508,6 @@ def test_lockout_after_five_failures_until_an_admin_unlocks(client, other_client
     db.commit()
     r = login(adv)
     assert r.status_code == 303 and r.headers["location"] == "/console"
-
-
-def test_unknown_user_and_wrong_password_look_the_same(client, make_user, login):
-    adv = make_user("hotline_advocate")
-    token = csrf_of(client, "/login")
-    unknown = client.post("/login", data={"username": "nobody-fictional", "password": PASSWORD,
-                                          "csrf_token": token})
-    wrong = login(adv, password="not the password at all")
-    assert unknown.status_code == wrong.status_code == 400
-    marker = "Sign-in failed"
-    assert (marker in unknown.text) == (marker in wrong.text)
 
 
 def test_cli_unlock(app, client, make_user, login, settings, monkeypatch):
@@ -543,7 +556,8 @@ def test_role_policy_forces_totp_before_the_console(app, client, other_client, m
     token = csrf_of(client, "/login/totp")
     secret = _secret(db, adv)  # read after the last enrolment page view
     totp = pyotp.TOTP(secret)
-    wrong = next(c for c in ("000000", "111111", "222222") if c != totp.now())
+    window = {totp.at(now() + timedelta(seconds=30 * k)) for k in (-1, 0, 1)}
+    wrong = next(c for c in ("000000", "111111", "222222", "333333") if c not in window)
     r = client.post("/login/totp", data={"code": wrong, "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 400
     assert client.get("/account", follow_redirects=False).headers["location"] == "/login/totp"
@@ -572,6 +586,26 @@ def test_role_policy_forces_totp_before_the_console(app, client, other_client, m
     assert sign_in(other_client, sup).headers["location"] == "/console"
 
 
+@pytest.mark.xfail(strict=True, reason="BUG: wrong TOTP codes are never counted: after the password, a half-signed-in "
+                   "session may try codes without limit (login_failed is audited but nothing locks), so the "
+                   "6-digit second factor can be brute-forced; the password lockout should apply to codes too")
+def test_repeated_wrong_totp_codes_lock_the_sign_in(client, make_user, login, db):
+    admin = make_user("admin")
+    security.set_role_policy(db, actor=actor_of(admin), role="hotline_advocate", require_totp=True)
+    db.commit()
+    adv = make_user("hotline_advocate")
+    assert login(adv).headers["location"] == "/login/totp"
+    token = csrf_of(client, "/login/totp")
+    totp = pyotp.TOTP(_secret(db, adv))
+    window = {totp.at(now() + timedelta(seconds=30 * k)) for k in (-1, 0, 1)}
+    wrong = [c for c in (f"{n:06d}" for n in range(100_000, 100_020)) if c not in window][:6]
+    for code in wrong:
+        r = client.post("/login/totp", data={"code": code, "csrf_token": token}, follow_redirects=False)
+        assert r.status_code in (303, 400, 403, 429)
+    r = client.post("/login/totp", data={"code": totp.now(), "csrf_token": token}, follow_redirects=False)
+    assert r.headers.get("location") != "/console", "a correct code after six wrong ones must not sign in"
+
+
 def test_only_an_admin_sets_role_policy(client, other_client, make_user, login, db):
     adv = make_user("hotline_advocate")
     login(adv)
@@ -597,7 +631,7 @@ def test_only_an_admin_sets_role_policy(client, other_client, make_user, login, 
 
 
 # -- public tip form ------------------------------------------------------------------------
-def test_public_tip_is_an_anonymous_signal(client, db):
+def test_public_tip_is_an_anonymous_rate_limited_signal(client, db):
     assert client.get("/tip").status_code == 200
     token = csrf_of(client, "/tip")
     summary = "Fictional neighbour: workers at a fictional parlour never leave."
@@ -615,10 +649,8 @@ def test_public_tip_is_an_anonymous_signal(client, db):
     assert tip.caller_name is None and tip.caller_phone is None and tip.caller_email is None
     assert tip.created_by_id is None
 
-
-def test_public_tip_rate_limit(client, db):
-    token = csrf_of(client, "/tip")
-    for i in range(10):
+    # ten reports per connection, then 429
+    for i in range(9):
         r = client.post("/tip", data={"summary": f"Fictional tip number {i}", "csrf_token": token},
                         follow_redirects=False)
         assert r.status_code == 303, i
@@ -629,6 +661,18 @@ def test_public_tip_rate_limit(client, db):
 
 
 def test_public_tip_validation_stores_nothing(client, db):
+    # -- public tip with control characters is refused
+    token = csrf_of(client, "/tip")
+    for bad in ("Fictional\x00tip", "Fictional\x1b[2Jtip"):
+        r = client.post("/tip", data={"summary": bad, "csrf_token": token}, follow_redirects=False)
+        assert r.status_code == 422
+    r = client.post("/tip", data={"summary": "Fictional tip", "city": "Fict\x07ville", "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 422
+    assert _contacts(db) == []
+    tip_limiter.hits.clear()  # (those attempts reached the limiter; start the count afresh)
+
+    # -- public tip validation stores nothing
     token = csrf_of(client, "/tip")
     for label, data in [
         ("empty", {"summary": ""}),
@@ -645,25 +689,3 @@ def test_public_tip_validation_stores_nothing(client, db):
         r = client.post("/tip", data={"summary": f"Fictional tip {i}", "csrf_token": token}, follow_redirects=False)
         assert r.status_code == 303, i
     assert len(_contacts(db)) == 10
-
-
-def test_public_tip_with_control_characters_is_refused(client, db):
-    token = csrf_of(client, "/tip")
-    for bad in ("Fictional\x00tip", "Fictional\x1b[2Jtip"):
-        r = client.post("/tip", data={"summary": bad, "csrf_token": token}, follow_redirects=False)
-        assert r.status_code == 422
-    r = client.post("/tip", data={"summary": "Fictional tip", "city": "Fict\x07ville", "csrf_token": token},
-                    follow_redirects=False)
-    assert r.status_code == 422
-    assert _contacts(db) == []
-
-
-def test_public_tip_with_control_characters_is_refused(client, db):
-    token = csrf_of(client, "/tip")
-    for bad in ("Fictional\x00tip", "Fictional\x1b[2Jtip"):
-        r = client.post("/tip", data={"summary": bad, "csrf_token": token}, follow_redirects=False)
-        assert r.status_code == 422
-    r = client.post("/tip", data={"summary": "Fictional tip", "city": "Fict\x07ville", "csrf_token": token},
-                    follow_redirects=False)
-    assert r.status_code == 422
-    assert _contacts(db) == []
