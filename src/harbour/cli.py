@@ -24,8 +24,10 @@ app.add_typer(users_app, name="users")
 
 def _register_domains() -> None:
     from harbour.directory.cli import app as directory_app
+    from harbour.plan.cli import app as plan_app
 
     app.add_typer(directory_app, name="directory")
+    app.add_typer(plan_app, name="plan")
 
 
 _register_domains()
@@ -87,15 +89,30 @@ def demo(seed: int = typer.Option(2026, help="Random seed for the synthetic data
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(checkpoint: list[str] = typer.Option(
+        [], "--checkpoint", help="SEQ:HASH printed by an earlier verify and kept outside the database")) -> None:
     """Check the whole audit chain; exit 1 naming the first bad entry."""
-    from harbour.core.audit import verify
+    from harbour.core.audit import check_checkpoint, verify
 
     with _sessionmaker()() as db:
         result = verify(db)
-    if result.ok:
+        problems = []
+        for cp in checkpoint:
+            seq, _, digest = cp.partition(":")
+            if not seq.isdigit() or len(digest) != 64:
+                typer.echo("error: a checkpoint looks like 1234:<64 hex characters>", err=True)
+                raise typer.Exit(2)
+            problem = check_checkpoint(db, int(seq), digest)
+            if problem:
+                problems.append(problem)
+    if result.ok and not problems:
         typer.echo(f"audit chain intact: {result.checked} entries verified")
+        if result.checked:
+            typer.echo(f"checkpoint (keep it outside the database): {result.checked}:{result.last_hash}")
         return
+    if result.ok:
+        typer.echo("audit chain BROKEN against a checkpoint: " + "; ".join(problems), err=True)
+        raise typer.Exit(1)
     where = f"entry seq={result.first_bad_seq}" + (f" (row id {result.first_bad_id})" if result.first_bad_id else "")
     typer.echo(f"audit chain BROKEN at {where}: {result.reason}; {result.checked} entries verified before it",
                err=True)

@@ -341,10 +341,6 @@ def test_verify_catches_removal_of_the_newest_rows(app, chain):
     assert "head" in result.reason
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (design): audit_head only copies the newest row's (seq, hash), which "
-                   "anyone reading audit_log can see; an attacker who deletes the newest rows and rewrites "
-                   "audit_head to the new last row goes undetected. The head needs an anchor outside the "
-                   "database (or its own MAC over a counter kept elsewhere)")
 def test_verify_catches_tail_truncation_with_a_forged_head(app, chain):
     keep = chain[:-2]
     with tampering(app) as conn:
@@ -354,9 +350,6 @@ def test_verify_catches_tail_truncation_with_a_forged_head(app, chain):
     assert not verify(app).ok
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: verify() skips the head check when the audit_head row is missing "
-                   "(`if head is not None`), so deleting the newest entries together with the audit_head row "
-                   "passes as an intact chain")
 def test_verify_catches_tail_truncation_with_the_head_deleted(app, chain):
     keep = chain[:-3]
     with tampering(app) as conn:

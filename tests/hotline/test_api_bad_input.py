@@ -234,9 +234,6 @@ def test_body_over_one_megabyte_is_413(app, raw, world):
     assert snapshot(app) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a chunked body (no Content-Length) over the limit is turned into a 400 "
-                   "by FastAPI's body parser instead of 413: BodyLimit raises inside receive() and FastAPI's "
-                   "`except Exception` wraps it as HTTPException(400)")
 def test_chunked_body_over_one_megabyte_is_413(app, raw, world):
     before = snapshot(app)
 
@@ -443,8 +440,6 @@ def test_outsiders_cannot_tell_existing_from_unknown_ids(app, raw, world):
 
 
 # -- bugs ---------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="BUG: PATCH /contacts/{id} with null for a required column (channel, "
-                   "received_at, anonymous) passes the schema and fails on the NOT NULL constraint -> 500")
 def test_patch_contact_null_required_field_is_422(app, raw, world):
     before = snapshot(app)
     for field in ("channel", "received_at", "anonymous"):
@@ -453,8 +448,6 @@ def test_patch_contact_null_required_field_is_422(app, raw, world):
     assert snapshot(app) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: PATCH /tasks/{id} with null title or due_at passes TaskUpdate and "
-                   "fails on the NOT NULL constraint -> 500")
 def test_patch_task_null_required_field_is_422(app, raw, world):
     before = snapshot(app)
     for field in ("title", "due_at"):
@@ -463,8 +456,6 @@ def test_patch_task_null_required_field_is_422(app, raw, world):
     assert snapshot(app) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an aware datetime near year 1 or 9999 whose UTC equivalent is out of "
-                   "range raises OverflowError in UTCDateTime.process_bind_param (astimezone) -> 500")
 def test_out_of_range_datetimes_are_422(app, raw, world):
     before = snapshot(app)
     c = world.case
@@ -482,8 +473,6 @@ def test_out_of_range_datetimes_are_422(app, raw, world):
     assert snapshot(app) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: JSON booleans are accepted as integers (lax Pydantic): "
-                   '{"case_id": true} attaches the contact to case 1, {"duration_seconds": true} stores 1')
 def test_booleans_are_not_numbers(app, raw, world):
     before = snapshot(app)
     for body, field in [({**BASE, "case_id": True}, "case_id"), ({**BASE, "duration_seconds": True},

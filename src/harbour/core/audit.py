@@ -24,6 +24,15 @@ from harbour.core.models import AuditEntry, AuditHead
 GENESIS = "0" * 64
 
 
+def head_mac(seq: int, last_hash: str) -> str:
+    """The head row stores a MAC of the newest (seq, hash), not a copy: without the audit key nobody
+    can rewrite it to hide removed newest entries (an old database snapshot aside: record
+    checkpoints elsewhere with `harbour audit verify --checkpoint`)."""
+    if seq == 0:
+        return GENESIS
+    return keyring().audit_mac(f"head:{seq}:{last_hash}".encode())
+
+
 @dataclass(frozen=True)
 class Actor:
     id: int | None
@@ -75,18 +84,20 @@ def record(
     detail: dict | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction."""
-    head = _head(session)
+    head = _head(session)  # locked: one writer at a time extends the chain
+    prev_hash = GENESIS if head.seq == 0 else session.execute(
+        select(AuditEntry.hash).where(AuditEntry.seq == head.seq)).scalar_one()
     at = utcnow()
     seq = head.seq + 1
     rid = None if record_id is None else str(record_id)
     fields = dict(
         seq=seq, at=at, actor_id=actor.id, actor=actor.label, action=action, record_type=record_type,
-        record_id=rid, purpose=purpose, detail=detail or {}, prev_hash=head.hash,
+        record_id=rid, purpose=purpose, detail=detail or {}, prev_hash=prev_hash,
     )
     digest = keyring().audit_mac(_payload(**fields))
     entry = AuditEntry(**fields, hash=digest)
     session.add(entry)
-    head.seq, head.hash = seq, digest
+    head.seq, head.hash = seq, head_mac(seq, digest)
     session.flush()
     return entry
 
@@ -98,6 +109,7 @@ class VerifyResult:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     reason: str | None = None
+    last_hash: str | None = None
 
 
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
@@ -132,12 +144,26 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
             prev_hash, expected_seq, checked = e.hash, expected_seq + 1, checked + 1
         session.expunge_all()
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != checked or head.hash != prev_hash):
+    if head is None:
+        if checked:
+            return VerifyResult(False, checked, checked + 1, None, "the chain's head record is missing")
+        return VerifyResult(True, 0)
+    if head.seq != checked or head.hash != head_mac(checked, prev_hash):
         return VerifyResult(
             False, checked, checked + 1, None,
-            f"chain ends at sequence {checked} but the head records {head.seq} (newest rows removed)",
+            f"chain ends at sequence {checked} but the head does not match it (newest rows removed or head forged)",
         )
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, last_hash=prev_hash)
+
+
+def check_checkpoint(session: Session, seq: int, entry_hash: str) -> str | None:
+    """Compare with a checkpoint recorded elsewhere: None if entry `seq` still has that hash."""
+    entry = session.execute(select(AuditEntry).where(AuditEntry.seq == seq)).scalar_one_or_none()
+    if entry is None:
+        return f"entry {seq} from the checkpoint is missing (chain truncated)"
+    if entry.hash != entry_hash:
+        return f"entry {seq} no longer has the checkpoint's hash (history rewritten)"
+    return None
 
 
 def viewers(session: Session, record_type: str, record_id: object) -> list[AuditEntry]:

@@ -152,6 +152,7 @@ def install(app: FastAPI) -> None:
         }
         message = gettext(messages.get(exc.status_code, N_("The request could not be handled.")))
         if _is_api(request):
-            return JSONResponse({"error": {"code": f"http_{exc.status_code}", "message": message}},
+            code = "too_large" if exc.status_code == 413 else f"http_{exc.status_code}"
+            return JSONResponse({"error": {"code": code, "message": message}},
                                 status_code=exc.status_code, headers=getattr(exc, "headers", None))
         return render_error(request, exc.status_code, message)

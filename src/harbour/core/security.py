@@ -156,14 +156,15 @@ def authenticate(db: Session, settings: Settings, *, username: str, password: st
         audit(db, Actor(user.id, user.username, user.role), "login_failed", "user", user.id, detail=detail)
         db.commit()
         raise LoginFailed(N_("Sign-in failed: check the username and password."))
-    user.failed_logins = 0
-    user.locked_until = None
+    user.locked_until = None  # the failure count is cleared once sign-in completes (after TOTP if needed)
     user.last_login_at = now
     return user
 
 
 def start_session(db: Session, user: User, *, mfa_passed: bool) -> tuple[str, WebSession]:
     token = secrets.token_urlsafe(32)
+    if mfa_passed:
+        user.failed_logins = 0
     ws = WebSession(token_hash=sha256(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
                     mfa_passed=mfa_passed)
     db.add(ws)
@@ -224,6 +225,23 @@ def verify_totp(db: Session, user: User, code: str) -> bool:
             user.last_totp_step = step
             return True
     return False
+
+
+def second_factor_failed(db: Session, settings: Settings, ws: WebSession) -> bool:
+    """Count a wrong TOTP code like a wrong password; at the threshold lock the account and end the
+    half-signed-in session.  Returns True when the account is now locked."""
+    user = ws.user
+    user.failed_logins += 1
+    detail = {"reason": "bad_totp", "failures": user.failed_logins}
+    locked = user.failed_logins >= settings.lockout_threshold
+    if locked:
+        user.locked_until = utcnow() + timedelta(minutes=settings.lockout_minutes)
+        user.failed_logins = 0
+        ws.ended_at = utcnow()
+        detail["locked"] = True
+    audit(db, Actor(user.id, user.username, user.role), "login_failed", "user", user.id, detail=detail)
+    db.commit()
+    return locked
 
 
 # -- API tokens -----------------------------------------------------------
@@ -404,6 +422,7 @@ def enable_totp(db: Session, *, user: User, code: str) -> bool:
     """Confirm enrolment with a first valid code."""
     if verify_totp(db, user, code):
         user.totp_enabled = True
+        user.failed_logins = 0
         audit(db, Actor(user.id, user.username, user.role), "update", "user", user.id, detail={"field": "totp"})
         return True
     return False

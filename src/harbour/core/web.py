@@ -110,7 +110,10 @@ CSP = (
 
 
 class BodyLimit:
-    """Pure ASGI middleware: refuse bodies over the configured size with 413, never 500."""
+    """Pure ASGI middleware: bodies over the limit get a JSON 413 and never reach the application.
+
+    A declared Content-Length is checked before anything is read; a body without one (chunked) is
+    read here up to the limit and then replayed to the application."""
 
     def __init__(self, app, max_bytes: int):
         self.app = app
@@ -121,31 +124,38 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            return await self._too_large(scope, receive, send)
-        seen = 0
-
-        async def limited_receive():
-            nonlocal seen
+        if length is not None:
+            if not length.isdigit() or int(length) > self.max_bytes:
+                return await self._too_large(scope, receive, send)
+            return await self.app(scope, receive, send)
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        chunks, seen = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooLarge()
-            return message
+            if message["type"] != "http.request":
+                return await self.app(scope, receive, send)  # client went away; let the app see it
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.max_bytes:
+                return await self._too_large(scope, receive, send)
+            if not message.get("more_body"):
+                break
+        body, replayed = b"".join(chunks), False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._too_large(scope, receive, send)
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-    async def _too_large(self, scope, receive, send):
+        return await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _too_large(scope, receive, send):
         body = {"error": {"code": "too_large", "message": i18n.gettext(i18n.N_("The request is too large."))}}
         await JSONResponse(body, status_code=413)(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def install(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from harbour.core.choices import Province
+from harbour.core.types import DbId, Int
 from harbour.directory.choices import (
     DeclineReason,
     EligibleGender,
@@ -36,8 +37,8 @@ class WeeklyHours(Strict):
 
 
 class CapacityIn(Strict):
-    available: Annotated[int, Field(ge=0, le=100_000)]
-    maximum: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    available: Annotated[Int, Field(ge=0, le=100_000)]
+    maximum: Annotated[Int, Field(ge=0, le=100_000)] | None = None
     unit: Annotated[str, Field(min_length=1, max_length=40)] = "bed"
 
     @model_validator(mode="after")
@@ -53,8 +54,8 @@ class ServiceIn(Strict):
     types: list[ServiceType] = Field(min_length=1)
     status: ServiceStatus = ServiceStatus.active
     languages: list[LangCode] = Field(default_factory=lambda: ["en"])
-    minimum_age: Annotated[int, Field(ge=0, le=120)] | None = None
-    maximum_age: Annotated[int, Field(ge=0, le=120)] | None = None
+    minimum_age: Annotated[Int, Field(ge=0, le=120)] | None = None
+    maximum_age: Annotated[Int, Field(ge=0, le=120)] | None = None
     genders: list[EligibleGender] = Field(default_factory=list, description="empty: everyone")
     statuses: list[EligibleStatus] = Field(default_factory=list, description="empty: everyone")
     survivor_types: list[SurvivorType] = Field(default_factory=list, description="empty: both")
@@ -122,8 +123,8 @@ class VettingUpdate(Strict):
 
 
 class CapacityUpdate(Strict):
-    available: Annotated[int, Field(ge=0, le=100_000)]
-    maximum: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    available: Annotated[Int, Field(ge=0, le=100_000)]
+    maximum: Annotated[Int, Field(ge=0, le=100_000)] | None = None
 
     @model_validator(mode="after")
     def _fits(self):
@@ -146,12 +147,12 @@ class ServiceDetailsUpdate(Strict):
 
 # -- referrals ------------------------------------------------------------------
 class ReferralCreate(Strict):
-    case_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    case_id: DbId
     service_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(min_length=1, max_length=10)
     shared_fields: list[SharedField] = Field(default_factory=list)
     callback_phone: Annotated[str, Field(max_length=40)] | None = None
     message: Annotated[str, Field(max_length=2000)] | None = None
-    respond_within_hours: Annotated[int, Field(ge=1, le=336)] | None = None
+    respond_within_hours: Annotated[Int, Field(ge=1, le=336)] | None = None
 
     @field_validator("service_ids")
     @classmethod

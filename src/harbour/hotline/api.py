@@ -144,8 +144,8 @@ def case_viewers(case_id: Id, db: DB, who: Who) -> list[dict]:
 
 # -- consent --------------------------------------------------------------
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentRead])
-def list_consents(case_id: Id, db: DB, who: Who):
-    case = service.get_case(db, actor=_read(who), case_id=case_id)
+def list_consents(case_id: Id, db: DB, who: Who, purpose: Purpose = None):
+    case = service.get_case(db, actor=_read(who), case_id=case_id, purpose=purpose)
     now = service.utcnow()
     return [ConsentRead.model_validate(c).model_copy(update={"active": c.is_active(now)}) for c in case.consents]
 
@@ -178,8 +178,8 @@ def list_tasks(db: DB, who: Who, mine: bool = False, overdue: bool = False):
 
 
 @router.get("/cases/{case_id}/tasks", response_model=list[TaskRead])
-def case_tasks(case_id: Id, db: DB, who: Who):
-    return service.get_case(db, actor=_read(who), case_id=case_id).tasks
+def case_tasks(case_id: Id, db: DB, who: Who, purpose: Purpose = None):
+    return service.get_case(db, actor=_read(who), case_id=case_id, purpose=purpose).tasks
 
 
 @router.post("/cases/{case_id}/tasks", status_code=201, response_model=TaskRead)
@@ -193,8 +193,8 @@ def update_task(task_id: Id, body: TaskUpdate, db: DB, who: Who):
 
 
 @router.get("/cases/{case_id}/safety-plan", response_model=SafetyPlanRead | None)
-def get_safety_plan(case_id: Id, db: DB, who: Who):
-    return service.get_case(db, actor=_read(who), case_id=case_id).safety_plan
+def get_safety_plan(case_id: Id, db: DB, who: Who, purpose: Purpose = None):
+    return service.get_case(db, actor=_read(who), case_id=case_id, purpose=purpose).safety_plan
 
 
 @router.put("/cases/{case_id}/safety-plan", response_model=SafetyPlanRead)

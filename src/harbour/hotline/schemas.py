@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from harbour.core.choices import Province
 from harbour.core.db import utcnow
-from harbour.core.types import DbId
+from harbour.core.types import DbId, Int, UtcDateTime
 from harbour.hotline.choices import (
     AgeBand,
     CallerType,
@@ -61,8 +61,8 @@ def normalise_phone(value: str | None) -> str | None:
         parsed = phonenumbers.parse(value, "CA")
     except phonenumbers.NumberParseException as exc:
         raise ValueError("not a phone number") from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise ValueError("not a possible phone number")
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("not a valid phone number (include the area code)")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -72,13 +72,20 @@ def _not_future(value: datetime | None) -> datetime | None:
     return value
 
 
+def _not_null(value):
+    """In an update, leaving a field out keeps it; sending null for a required field is refused."""
+    if value is None:
+        raise ValueError("cannot be null")
+    return value
+
+
 def _blank_to_none(value):
     return None if isinstance(value, str) and not value.strip() else value
 
 
 # -- contacts ---------------------------------------------------------------
 class ContactFields(Strict):
-    duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+    duration_seconds: Annotated[Int, Field(ge=0, le=86_400)] | None = None
     language: LangCode | None = None
     interpreter_language: LangCode | None = None
     caller_type: CallerType | None = None
@@ -106,15 +113,16 @@ class ContactCreate(ContactFields):
     """Only the channel is required; received time defaults to now."""
 
     channel: Channel
-    received_at: AwareDatetime | None = None
+    received_at: UtcDateTime | None = None
     case_id: DbId | None = None
 
     _future = field_validator("received_at")(_not_future)
 
 
 class ContactUpdate(ContactFields):
+    _required = field_validator("channel", "received_at", "anonymous")(_not_null)
     channel: Channel | None = None
-    received_at: AwareDatetime | None = None
+    received_at: UtcDateTime | None = None
     anonymous: bool | None = None  # type: ignore[assignment]
 
     _future = field_validator("received_at")(_not_future)
@@ -175,7 +183,7 @@ class ContactListItem(BaseModel):
 # -- cases --------------------------------------------------------------------
 class CaseFields(Strict):
     risk_level: RiskLevel | None = None
-    victim_count: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    victim_count: Annotated[Int, Field(ge=0, le=10_000)] | None = None
     age_band: AgeBand | None = None
     gender: Gender | None = None
     citizenship: Citizenship | None = None
@@ -203,7 +211,7 @@ class CaseCreate(CaseFields):
 class CaseUpdate(CaseFields):
     status: CaseStatus | None = None
     outcome: CaseOutcome | None = None
-    version: int | None = Field(default=None, description="send the version you read to detect conflicting edits")
+    version: Int | None = Field(default=None, description="send the version you read to detect conflicting edits")
 
     _blank2 = field_validator("status", "outcome", mode="before")(_blank_to_none)
 
@@ -244,8 +252,8 @@ class CaseRead(CaseListItem):
 class ConsentCreate(Strict):
     purpose: ConsentPurpose
     method: ConsentMethod
-    given_at: AwareDatetime | None = None
-    expires_at: AwareDatetime | None = None
+    given_at: UtcDateTime | None = None
+    expires_at: UtcDateTime | None = None
     note: LongText | None = None
 
     _blank = field_validator("expires_at", "note", "given_at", mode="before")(_blank_to_none)
@@ -277,7 +285,7 @@ class OverrideRequest(Strict):
 
 class OverrideDecision(Strict):
     approve: bool
-    hours: Annotated[int, Field(ge=1, le=72)] = 24
+    hours: Annotated[Int, Field(ge=1, le=72)] = 24
 
 
 class OverrideRead(BaseModel):
@@ -298,15 +306,16 @@ class OverrideRead(BaseModel):
 class TaskCreate(Strict):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     kind: TaskKind = TaskKind.general
-    due_at: AwareDatetime
+    due_at: UtcDateTime
     assigned_to_id: DbId | None = None
 
     _blank = field_validator("assigned_to_id", mode="before")(_blank_to_none)
 
 
 class TaskUpdate(Strict):
+    _required = field_validator("title", "due_at")(_not_null)
     done: bool | None = None
-    due_at: AwareDatetime | None = None
+    due_at: UtcDateTime | None = None
     assigned_to_id: DbId | None = None
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 

@@ -82,6 +82,8 @@ def tip_submit(request: Request, db: DB, summary: Annotated[str, Form()] = "",
         errors["province"] = gettext(N_("Choose a province or territory from the list."))
     if len(city) > 120:
         errors["city"] = gettext(N_("Please keep it under 120 characters."))
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in summary + city):
+        errors["summary"] = gettext(N_("Please remove unusual control characters and try again."))
     if not errors and not tip_limiter.allow(request.client.host if request.client else "unknown"):
         return render(request, "public/tip.html", {
             "active": "tip", "provinces": Province.options(), "form": form,
@@ -172,13 +174,17 @@ def totp_submit(request: Request, db: DB, code: Annotated[str, Form(max_length=1
     user = ws.user
     ok = security.enable_totp(db, user=user, code=code) if not user.totp_enabled else security.verify_totp(db, user, code)
     if not ok:
-        security.audit(db, security.Actor(user.id, user.username, user.role), "login_failed", "user", user.id,
-                       detail={"reason": "bad_totp"})
-        db.commit()
+        if security.second_factor_failed(db, request.app.state.settings, ws):
+            response = render(request, "auth/login.html", {"next": "/console", "form_error": gettext(
+                N_("Too many failed attempts: this account is locked for a while. Try again later."))},
+                status_code=400)
+            response.delete_cookie(security.SESSION_COOKIE, path="/")
+            return response
         ctx = {"enrol": not user.totp_enabled, "form_error": gettext(N_("That code did not work. Try the current one."))}
         if ctx["enrol"]:
             ctx.update(secret=user.totp_secret, uri=security.totp_uri(user, user.totp_secret))
         return render(request, "auth/totp.html", ctx, status_code=400)
+    user.failed_logins = 0
     ws.mfa_passed = True
     db.commit()
     return redirect("/console")
