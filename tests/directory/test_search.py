@@ -323,3 +323,14 @@ def test_unvetted_provider_with_no_dates_is_never_indexed(db, make_user):
 def test_actor_without_role_is_refused(db):
     with pytest.raises(Forbidden):
         search(db, actor=Actor(None, "system:x"), query=SearchQuery(needs=["other"], province="ON"))
+
+
+def test_unmet_need_from_coordinates_keeps_no_precise_point(db, world):
+    actor, _orgs = world
+    far_north = SearchQuery(needs=["tattoo_removal"], latitude=80.123, longitude=-80.456)  # no town within 150 km
+    assert search(db, actor=actor, query=far_north).unmet_need_recorded
+    near_town = SearchQuery(needs=["tattoo_removal"], latitude=48.3912, longitude=-89.2437)
+    assert search(db, actor=actor, query=near_town).place.name == "Thunder Bay"
+    rows = {r.place: r for r in db.execute(select(UnmetNeed)).scalars()}
+    assert rows[None].latitude == 80.1 and rows[None].longitude == -80.5 and rows[None].province is None
+    assert rows["Thunder Bay"].province == "ON" and rows["Thunder Bay"].latitude == 48.4

@@ -154,7 +154,7 @@ def resolve_place(query: SearchQuery) -> places.Place:
                                                     town.longitude) <= 150 else None
         return places.Place(name=near.name if near else f"{query.latitude:.2f}, {query.longitude:.2f}",
                             province=province or (near.province if near else ""), latitude=query.latitude,
-                            longitude=query.longitude)
+                            longitude=query.longitude, population=near.population if near else 0)
     return places.province_place(province)
 
 
@@ -272,13 +272,29 @@ def search(db: Session, *, actor: Actor, query: SearchQuery, now: datetime | Non
     lat0, lon0 = place.latitude, place.longitude
     qprov = place.province or None
 
-    candidates: dict[str, Entry] = {}
+    # where first (the cheapest cut): near the place, based in its province, serving it, or everywhere
+    found: dict[str, tuple[Entry, float | None, str]] = {}
     for code in needs:
-        for entry in index.by_type.get(code, ()):
-            candidates[entry.service_id] = entry
+        if place.province_wide:
+            for entry in index.by_province.get((code, qprov), ()):
+                found[entry.service_id] = (entry, None, "local")
+        else:
+            for entry, p in index.near(code, lat0, lon0, dlat, dlon):
+                d = places.haversine_km(lat0, lon0, p.latitude, p.longitude)
+                if d <= radius:
+                    seen = found.get(entry.service_id)
+                    if seen is None or seen[1] is None or d < seen[1]:
+                        found[entry.service_id] = (entry, d, "local")
+        for entry in index.remote.get(code, ()):
+            if entry.service_id in found:
+                continue
+            if qprov and qprov in entry.area_provinces and (query.include_virtual or not entry.virtual):
+                found[entry.service_id] = (entry, None, "area")
+            elif entry.national and query.include_virtual:
+                found[entry.service_id] = (entry, None, "national")
 
-    hits: list[tuple[float, float, str, Entry, float | None, str, bool]] = []
-    for entry in candidates.values():
+    hits: list[tuple[float, float | None, str, Entry, bool]] = []  # score, distance, how, entry, open now
+    for entry, distance, how in found.values():
         if entry.vetting_expires < today:
             continue
         if query.age is not None and ((entry.min_age is not None and query.age < entry.min_age)
@@ -296,25 +312,6 @@ def search(db: Session, *, actor: Actor, query: SearchQuery, now: datetime | Non
             continue
         open_now = entry.open_at(now)
         if query.open_now and not open_now:
-            continue
-        # where: near the place, serving its province, or everywhere
-        distance: float | None = None
-        how = ""
-        if place.province_wide:
-            if any(p.province == qprov for p in entry.points):
-                how = "local"
-        else:
-            for p in entry.points:
-                if abs(p.latitude - lat0) > dlat or abs(p.longitude - lon0) > dlon:
-                    continue
-                d = places.haversine_km(lat0, lon0, p.latitude, p.longitude)
-                if d <= radius and (distance is None or d < distance):
-                    distance, how = d, "local"
-        if not how and qprov and qprov in entry.area_provinces and (query.include_virtual or not entry.virtual):
-            how = "area"
-        if not how and entry.national and query.include_virtual:
-            how = "national"
-        if not how:
             continue
         score = _score(entry, needs, how, distance, radius, query.language, open_now, now)
         hits.append((score, distance, how, entry, open_now))
@@ -437,7 +434,8 @@ def _record_unmet(db: Session, query: SearchQuery, place: places.Place, now: dat
         "province_wide": place.province_wide or None,
     }.items() if v is not None}
     needs = sorted(str(n) for n in query.needs)
-    row = dict(needs=needs, province=place.province or None, place=None if place.province_wide else place.name[:200],
+    town = place.name[:200] if place.population and not place.province_wide else None  # a known town, never input
+    row = dict(needs=needs, province=place.province or None, place=town,
                latitude=round(place.latitude, 1), longitude=round(place.longitude, 1),
                radius_km=None if place.province_wide else float(query.radius_km), language=query.language,
                filters=filters)

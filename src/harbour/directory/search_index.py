@@ -3,11 +3,12 @@
 Loaded from the HSDS tables in a handful of bulk queries (only active services of
 organisations whose vetting status is ``vetted``; expiry is checked at query time, so an
 index built yesterday never suggests a provider whose vetting ran out today).  Each search
-first runs one cheap aggregate query (counts and latest timestamps of services,
-organisations, vetting, locations and capacity).  If nothing moved, the index is reused; if
-only timestamps moved forward (a capacity update, new hours, a vetting decision), just the
-services concerned are reloaded; anything else (rows added or removed) rebuilds it all.
-Call :func:`invalidate` after writing directory rows by other means (e.g. an HSDS import).
+first reads the audit chain's head (one row): every service action writes an audit entry,
+so if it has not moved, nothing has.  When it has, one aggregate query (counts, latest
+service update, vetted count and expiry checksum) tells whether directory data changed.
+If only services were updated or vetting decided, just the services concerned are
+reloaded; anything else (rows added or removed) rebuilds it all.  Call :func:`invalidate`
+after writing directory rows without an audit entry (e.g. raw SQL).
 
 Schedules are precompiled into weekly windows in UTC minutes since Monday 00:00, from HSDS
 ``byday`` with ``opens_at``/``closes_at`` carrying a UTC offset (as service._hours_rows
@@ -16,15 +17,17 @@ writes them), so "open now" is a couple of integer comparisons.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session
 
+from harbour.core.models import AuditHead
 from harbour.directory.choices import (
     ELIGIBILITY_TAXONOMY,
     FEATURE_TAXONOMY,
@@ -136,18 +139,48 @@ class Entry:
 
 @dataclass
 class Index:
+    """Entries by service type: on a 1°×1° grid (by their points), by province, and those serving areas."""
+
     entries: dict[str, Entry]
-    by_type: dict[str, list[Entry]]
+    grid: dict[str, dict[tuple[int, int], list[tuple[Entry, Point]]]]
+    by_province: dict[tuple[str, str], list[Entry]]
+    remote: dict[str, list[Entry]]  # national, virtual or province-wide: included without a distance
     signature: tuple
     service_ids: frozenset[str]  # every service row, searchable or not: detects rows replaced one for one
+    audit_mark: str | None = None  # the audit chain's head when the signature was last checked
 
     @classmethod
     def of(cls, entries: dict[str, Entry], signature: tuple, service_ids: frozenset[str]) -> Index:
-        by_type: dict[str, list[Entry]] = {}
+        grid: dict[str, dict[tuple[int, int], list[tuple[Entry, Point]]]] = {}
+        by_province: dict[tuple[str, str], list[Entry]] = {}
+        remote: dict[str, list[Entry]] = {}
         for entry in entries.values():
             for code in entry.types:
-                by_type.setdefault(code, []).append(entry)
-        return cls(entries=entries, by_type=by_type, signature=signature, service_ids=service_ids)
+                for p in entry.points:
+                    cell = (math.floor(p.latitude), math.floor(p.longitude))
+                    grid.setdefault(code, {}).setdefault(cell, []).append((entry, p))
+                for prov in {p.province for p in entry.points if p.province}:
+                    by_province.setdefault((code, prov), []).append(entry)
+                if entry.national or entry.area_provinces:
+                    remote.setdefault(code, []).append(entry)
+        return cls(entries=entries, grid=grid, by_province=by_province, remote=remote, signature=signature,
+                   service_ids=service_ids)
+
+    def near(self, code: str, lat: float, lon: float, dlat: float, dlon: float):
+        """(entry, point) pairs of one type inside the bounding box."""
+        cells = self.grid.get(code)
+        if not cells:
+            return
+        lat_lo, lat_hi = math.floor(lat - dlat), math.floor(lat + dlat)
+        lon_lo, lon_hi = math.floor(lon - dlon), math.floor(lon + dlon)
+        if (lat_hi - lat_lo + 1) * (lon_hi - lon_lo + 1) > len(cells):
+            keys = [k for k in cells if lat_lo <= k[0] <= lat_hi and lon_lo <= k[1] <= lon_hi]
+        else:
+            keys = [(a, b) for a in range(lat_lo, lat_hi + 1) for b in range(lon_lo, lon_hi + 1) if (a, b) in cells]
+        for key in keys:
+            for entry, p in cells[key]:
+                if abs(p.latitude - lat) <= dlat and abs(p.longitude - lon) <= dlon:
+                    yield entry, p
 
 
 # -- schedules ---------------------------------------------------------------------
@@ -216,19 +249,22 @@ def compile_hours(rows, province: str | None) -> tuple[tuple[tuple[int, int], ..
 
 # -- loading ---------------------------------------------------------------------------
 def signature(db: Session) -> tuple:
-    """One round trip of cheap aggregates that change whenever searchable data changes."""
+    """One round trip of cheap aggregates that change whenever searchable data changes.
+
+    Service writes bump ``hsds_service.updated_at`` (indexed); vetting decisions change the
+    vetted count or the sum of the vetted expiry dates; rows added or removed change a count.
+    """
     sub = lambda stmt: stmt.scalar_subquery()  # noqa: E731
+    vetted = Vetting.status == VettingStatus.vetted.value
+    expiry = func.cast(func.replace(Vetting.expires_on, "-", ""), Integer)
     row = db.execute(select(
         sub(select(func.count()).select_from(Service)),
         sub(select(func.max(Service.updated_at))),
         sub(select(func.count()).select_from(Organization)),
-        sub(select(func.max(Organization.updated_at))),
-        sub(select(func.count()).select_from(Vetting).where(Vetting.status == VettingStatus.vetted.value)),
-        sub(select(func.min(Vetting.expires_on))),
-        sub(select(func.max(Vetting.expires_on))),
+        sub(select(func.count()).select_from(Vetting).where(vetted)),
+        sub(select(func.coalesce(func.sum(expiry), 0)).where(vetted)),
         sub(select(func.count()).select_from(Location)),
         sub(select(func.count()).select_from(ServiceCapacity)),
-        sub(select(func.max(ServiceCapacity.updated))),
     )).one()
     return tuple(row)
 
@@ -376,20 +412,35 @@ def invalidate(db: Session | None = None) -> None:
             _indexes.pop(_key(db), None)
 
 
+def _audit_mark(db: Session) -> str | None:
+    return db.execute(select(AuditHead.hash).where(AuditHead.id == 1)).scalar_one_or_none()
+
+
 def get_index(db: Session) -> Index:
-    """The current index for this database: reused, partly refreshed or rebuilt as needed."""
+    """The current index for this database: reused, partly refreshed or rebuilt as needed.
+
+    Every service action writes an audit entry in its own transaction, so an unchanged audit
+    head (one row, read by primary key) means nothing changed; only when it moved are the
+    directory aggregates compared.
+    """
     key = _key(db)
-    sig = signature(db)
+    mark = _audit_mark(db)
     current = _indexes.get(key)
+    if current is not None and mark is not None and current.audit_mark == mark:
+        return current
+    sig = signature(db)
     if current is not None and current.signature == sig:
+        current.audit_mark = mark
         return current
     with _lock:
         current = _indexes.get(key)
         if current is not None and current.signature == sig:
+            current.audit_mark = mark
             return current
         index = _refresh(db, current, sig) if current is not None else None
         if index is None:
             index = Index.of(load(db), sig, _all_service_ids(db))
+        index.audit_mark = mark
         _indexes[key] = index
         _indexes.move_to_end(key)
         while len(_indexes) > _MAX_DATABASES:
@@ -403,29 +454,30 @@ def _all_service_ids(db: Session) -> frozenset[str]:
 
 def _refresh(db: Session, old: Index, sig: tuple) -> Index | None:
     """Reload only what changed when no row was added or removed; None means rebuild everything."""
-    (n_svc, svc_max, n_org, org_max, n_vet, vet_min, vet_max, n_loc, n_cap, cap_max) = sig
-    (o_svc, o_svc_max, o_org, o_org_max, o_vet, o_vet_min, o_vet_max, o_loc, o_cap, o_cap_max) = old.signature
+    (n_svc, svc_max, n_org, n_vet, vet_sum, n_loc, n_cap) = sig
+    (o_svc, o_svc_max, o_org, o_vet, o_vet_sum, o_loc, o_cap) = old.signature
     if (n_svc, n_org, n_loc, n_cap) != (o_svc, o_org, o_loc, o_cap):
         return None
-    if None in (o_svc_max, o_org_max) or (svc_max or o_svc_max) < o_svc_max or (org_max or o_org_max) < o_org_max:
+    if o_svc_max is None or svc_max is None or svc_max < o_svc_max:
         return None
     service_ids = _all_service_ids(db)
     if service_ids != old.service_ids:
         return None  # as many rows as before, but not the same ones
-    vetting_moved = (n_vet, vet_min, vet_max) != (o_vet, o_vet_min, o_vet_max)
-    if vetting_moved and org_max == o_org_max:
-        return None  # vetting changed without the organisation being touched: be safe
     changed: set[str] = set()
     if svc_max != o_svc_max:
         changed.update(db.execute(select(Service.id).where(Service.updated_at >= o_svc_max)).scalars())
-    if org_max != o_org_max:
-        changed.update(db.execute(select(Service.id).join(Organization, Organization.id == Service.organization_id)
-                                  .where(Organization.updated_at >= o_org_max)).scalars())
-    if cap_max != o_cap_max and o_cap_max is not None:
-        changed.update(db.execute(select(ServiceCapacity.service_id)
-                                  .where(ServiceCapacity.updated >= o_cap_max)).scalars())
-    elif cap_max != o_cap_max:
-        return None
+    if (n_vet, vet_sum) != (o_vet, o_vet_sum):
+        # which organisations' vetting differs from what the index holds: compare, it is one narrow table
+        held = {e.organization_id: e.vetting_expires for e in old.entries.values()}
+        now_vetted = dict(db.execute(select(Vetting.organization_id, Vetting.expires_on)
+                                     .where(Vetting.status == VettingStatus.vetted.value,
+                                            Vetting.expires_on.is_not(None))).all())
+        moved = {o for o in held.keys() | now_vetted.keys() if held.get(o) != now_vetted.get(o)}
+        if len(moved) > 500:
+            return None
+        if moved:
+            changed.update(db.execute(select(Service.id).where(Service.organization_id.in_(sorted(moved))))
+                           .scalars())
     if len(changed) > max(200, len(old.entries) // 4):
         return None
     fresh = load(db, sorted(changed))

@@ -278,6 +278,7 @@ def is_vetted(v: Vetting | None, today: date | None = None) -> bool:
 
 @atomic
 def update_capacity(db: Session, *, actor: Actor, service_id: str, data: CapacityUpdate) -> ServiceCapacity:
+    ensure_reader(actor)
     svc = db.get(Service, service_id)
     if svc is None:
         raise NotFound()
@@ -308,6 +309,7 @@ def update_capacity(db: Session, *, actor: Actor, service_id: str, data: Capacit
 @atomic
 def update_service_details(db: Session, *, actor: Actor, service_id: str, data: ServiceDetailsUpdate) -> Service:
     """Provider staff keep their hours, phone and contact details current (audited)."""
+    ensure_reader(actor)
     svc = db.get(Service, service_id)
     if svc is None:
         raise NotFound()
