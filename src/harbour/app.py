@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     web.install(app)
-    app.add_middleware(web.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(web.BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from harbour.directory import api as directory_api

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     lockout_threshold: int = 5
     lockout_minutes: int = 15
     max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 50_000_000  # HSDS package uploads (POST /api/v1/directory/hsds)
     quick_exit_url: str = "https://weather.gc.ca/"
     hotline_phone: str = "1-833-900-1010"
     default_purpose: str = "case_management"

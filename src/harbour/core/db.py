@@ -115,3 +115,17 @@ def atomic(func):
             raise
 
     return wrapper
+
+
+def commit_or_conflict(db: Session) -> None:
+    """Commit; a concurrent change to a versioned row (optimistic locking) becomes a 409 for the caller."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from harbour.core.errors import Conflict
+    from harbour.core.i18n import N_
+
+    try:
+        db.commit()
+    except StaleDataError as exc:
+        db.rollback()
+        raise Conflict(N_("Someone else changed this record at the same time. Reload and try again.")) from exc

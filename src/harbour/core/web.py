@@ -115,17 +115,21 @@ class BodyLimit:
     A declared Content-Length is checked before anything is read; a body without one (chunked) is
     read here up to the limit and then replayed to the application."""
 
-    def __init__(self, app, max_bytes: int):
+    UPLOAD_PATHS = ("/api/v1/directory/hsds",)
+
+    def __init__(self, app, max_bytes: int, max_upload_bytes: int | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes or max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.max_upload_bytes if scope.get("path") in self.UPLOAD_PATHS else self.max_bytes
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
+            if not length.isdigit() or int(length) > limit:
                 return await self._too_large(scope, receive, send)
             return await self.app(scope, receive, send)
         if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -137,7 +141,7 @@ class BodyLimit:
                 return await self.app(scope, receive, send)  # client went away; let the app see it
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
-            if seen > self.max_bytes:
+            if seen > limit:
                 return await self._too_large(scope, receive, send)
             if not message.get("more_body"):
                 break

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from harbour.core.audit import Actor
 from harbour.core.choices import ApiScope
+from harbour.core.errors import ValidationFailed
+from harbour.core.i18n import N_
 from harbour.core.security import Principal, api_principal, get_db
-from harbour.directory import curation, detail, search
+from harbour.directory import curation, detail, hsds, search
 from harbour.directory import service as directory
 from harbour.directory.schemas import CapacityUpdate, ServiceDetailsUpdate, VettingUpdate
 
@@ -94,3 +96,26 @@ def vetting_due(db: DB, who: Who, within_days: Annotated[int, Query(ge=0, le=366
 def unmet_needs(db: DB, who: Who, since_days: Annotated[int, Query(ge=1, le=3660)] = 90):
     """How often searches found nothing, by need and province (hotline supervisors and administrators)."""
     return curation.unmet_needs_summary(db, actor=_read(who), since_days=since_days)
+
+
+# -- HSDS packages ----------------------------------------------------------------------------
+@router.get("/hsds", response_class=Response, responses={200: {"content": {"application/zip": {}}}})
+def export_hsds(db: DB, who: Who, redact: bool = False) -> Response:
+    """The whole directory as an HSDS tabular data package (zip); supervisors and administrators."""
+    data = hsds.export_zip(db, actor=_read(who), redact=redact)
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": 'attachment; filename="harbour-hsds.zip"'})
+
+
+@router.post("/hsds", response_model=dict)
+async def import_hsds(request: Request, db: DB, who: Who) -> dict:
+    """Upload an HSDS package as a zip (body: the archive, Content-Type application/zip, at most
+    HARBOUR_MAX_UPLOAD_BYTES).  Invalid packages answer 422 with row-level errors; nothing is imported."""
+    actor = _write(who)
+    if request.headers.get("content-type", "").split(";")[0].strip() not in ("application/zip",
+                                                                            "application/octet-stream"):
+        raise ValidationFailed(N_("Send the package as a zip archive (Content-Type: application/zip)."))
+    report = hsds.import_zip(db, await request.body(), actor=actor)
+    return {"source": report.source, "created": sum(report.created.values()),
+            "updated": sum(report.updated.values()), "unchanged": sum(report.unchanged.values()),
+            "warnings": report.warnings}

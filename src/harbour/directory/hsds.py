@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from harbour.core.audit import Actor
 from harbour.core.audit import record as audit
 from harbour.core.db import atomic
+from harbour.core.errors import TooLarge, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.core.security import ensure_role
 from harbour.directory.choices import LocationType
@@ -254,3 +255,54 @@ def import_package(db: Session, in_dir: Path, *, actor: Actor, max_file_bytes: i
                              if report.created[t] + report.updated[t]}})
     db.commit()
     return report
+
+
+# -- zip packages (API upload and download) -------------------------------------------------
+MAX_ZIP_ENTRIES = 64
+
+
+def export_zip(db: Session, *, actor: Actor, redact: bool = False) -> bytes:
+    """The package as one zip archive (for download)."""
+    import io
+    import tempfile
+    import zipfile
+
+    ensure_role(actor, CURATORS, N_("Only supervisors and administrators export directory data."))
+    with tempfile.TemporaryDirectory() as tmp:
+        report = export_package(db, Path(tmp), redact=redact, actor=actor)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in report.files:
+                zf.write(Path(tmp) / name, arcname=name)
+    return buf.getvalue()
+
+
+def import_zip(db: Session, data: bytes, *, actor: Actor, max_file_bytes: int = MAX_FILE_BYTES) -> ImportReport:
+    """Import an uploaded zip: flat file names only, bounded count and uncompressed size (no zip bombs)."""
+    import io
+    import tempfile
+    import zipfile
+
+    ensure_role(actor, CURATORS, N_("Only supervisors and administrators import directory data."))
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        members = zf.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ValidationFailed(N_("The upload is not a zip archive of an HSDS package.")) from exc
+    if len(members) > MAX_ZIP_ENTRIES:
+        raise ValidationFailed(N_("The archive holds too many files."))
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in members:
+            if m.is_dir():
+                continue
+            name = Path(m.filename).name
+            if not name or name != m.filename.split("/")[-1] or ".." in m.filename or m.filename.startswith("/"):
+                raise ValidationFailed(N_("The archive contains an unsafe file name."))
+            if m.file_size > max_file_bytes:
+                raise TooLarge(N_("A file in the archive is too large."))
+            with zf.open(m) as src:
+                content = src.read(max_file_bytes + 1)
+            if len(content) > max_file_bytes:
+                raise TooLarge(N_("A file in the archive is too large."))
+            (Path(tmp) / name).write_bytes(content)
+        return import_package(db, Path(tmp), actor=actor, max_file_bytes=max_file_bytes)

@@ -24,13 +24,12 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from harbour.core.audit import Actor
 from harbour.core.audit import record as audit
 from harbour.core.choices import HOTLINE_ROLES
 from harbour.core.config import get_settings
-from harbour.core.db import atomic, utcnow
+from harbour.core.db import atomic, commit_or_conflict, utcnow
 from harbour.core.errors import Conflict, NotFound, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.core.security import ensure_role
@@ -131,12 +130,6 @@ def _event(db: Session, ref: Referral, actor: Actor, kind: EventKind, **extra) -
     db.add(CaseEvent(case_id=ref.case_id, kind=kind.value, actor_id=actor.id, data=data, at=utcnow()))
 
 
-def _commit(db: Session) -> None:
-    try:
-        db.commit()
-    except StaleDataError as exc:
-        db.rollback()
-        raise Conflict(N_("Someone else changed this record at the same time. Reload and try again.")) from exc
 
 
 def _lock(db: Session, referral_id: int) -> Referral | None:
@@ -249,7 +242,7 @@ def send_referrals(db: Session, *, actor: Actor, data: ReferralCreate, response_
                          data={"old": CaseStatus.open.value, "new": CaseStatus.referred.value, "outcome": None}))
         audit(db, actor, "update", "case", case.id, purpose=PURPOSE,
               detail={"fields": ["status"], "status": CaseStatus.referred.value})
-    _commit(db)
+    commit_or_conflict(db)
     return sent
 
 
@@ -269,7 +262,7 @@ def revoke(db: Session, *, actor: Actor, referral_id: int, data: ReferralRevoke)
     _event(db, ref, actor, EventKind.referral_updated)
     audit(db, actor, "update", "referral", ref.id, purpose=PURPOSE,
           detail={"case": ref.case_id, "from": old, "status": ref.status})
-    _commit(db)
+    commit_or_conflict(db)
     return ref
 
 
@@ -302,7 +295,7 @@ def _answer(db: Session, actor: Actor, referral_id: int, new: ReferralStatus, al
     _event(db, ref, actor, EventKind.referral_updated, **codes)
     audit(db, actor, "update", "referral", ref.id, purpose=PURPOSE,
           detail={"case": ref.case_id, "from": old, "status": ref.status, **codes})
-    _commit(db)
+    commit_or_conflict(db)
     return ref
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from harbour.core.choices import Province
+from harbour.core.schemas import Strict
 from harbour.core.types import DbId, Int
 from harbour.directory.choices import (
     DeclineReason,
@@ -21,7 +22,6 @@ from harbour.directory.choices import (
     SurvivorType,
     VettingStatus,
 )
-from harbour.hotline.schemas import Strict
 
 LangCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]

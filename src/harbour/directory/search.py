@@ -25,6 +25,7 @@ from harbour.core.audit import Actor
 from harbour.core.choices import Province
 from harbour.core.db import atomic, utcnow
 from harbour.core.i18n import N_, gettext, ngettext
+from harbour.core.schemas import Strict
 from harbour.core.security import ensure_role
 from harbour.directory import places, search_index
 from harbour.directory import service as directory
@@ -33,7 +34,6 @@ from harbour.directory.models import UnmetNeed
 from harbour.directory.schemas import LangCode
 from harbour.directory.search_index import DAY_CODES, Entry
 from harbour.hotline.choices import LANGUAGE_NAMES
-from harbour.hotline.schemas import Strict
 
 UNMET_DEDUP_MINUTES = 10  # the same fruitless search again within this time is one unmet need, not several
 KEEP_CAPITALS = {ServiceType.indigenous_healing, ServiceType.lgbtq, ServiceType.victim_quick_response}

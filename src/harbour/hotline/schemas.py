@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from harbour.core.choices import Province
 from harbour.core.db import utcnow
+from harbour.core.schemas import Strict, blank_to_none
 from harbour.core.types import DbId, Int, UtcDateTime
 from harbour.hotline.choices import (
     AgeBand,
@@ -38,21 +39,6 @@ LangCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
 City = Annotated[str, Field(max_length=120)]
 
 
-class Strict(BaseModel):
-    """Unknown fields are refused; text is trimmed and may not carry NUL or other control characters."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_chars(cls, value):
-        texts = value if isinstance(value, list) else [value]
-        for text in texts:
-            if isinstance(text, str) and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
-                raise ValueError("contains control characters")
-        return value
-
-
 def normalise_phone(value: str | None) -> str | None:
     """E.164 for a Canadian (or international, with +) number; ValueError if not a phone number."""
     if value is None or not value.strip():
@@ -79,10 +65,6 @@ def _not_null(value):
     return value
 
 
-def _blank_to_none(value):
-    return None if isinstance(value, str) and not value.strip() else value
-
-
 # -- contacts ---------------------------------------------------------------
 class ContactFields(Strict):
     duration_seconds: Annotated[Int, Field(ge=0, le=86_400)] | None = None
@@ -101,7 +83,7 @@ class ContactFields(Strict):
     _blank = field_validator(
         "language", "interpreter_language", "caller_type", "classification", "province", "city",
         "summary", "caller_name", "caller_phone", "caller_email", "duration_seconds", mode="before",
-    )(_blank_to_none)
+    )(blank_to_none)
 
     @field_validator("caller_phone")
     @classmethod
@@ -201,7 +183,7 @@ class CaseFields(Strict):
     _blank = field_validator(
         "risk_level", "age_band", "gender", "citizenship", "province", "city", "survivor_alias", "notes",
         "victim_count", "assigned_to_id", mode="before",
-    )(_blank_to_none)
+    )(blank_to_none)
 
 
 class CaseCreate(CaseFields):
@@ -213,7 +195,7 @@ class CaseUpdate(CaseFields):
     outcome: CaseOutcome | None = None
     version: Int | None = Field(default=None, description="send the version you read to detect conflicting edits")
 
-    _blank2 = field_validator("status", "outcome", mode="before")(_blank_to_none)
+    _blank2 = field_validator("status", "outcome", mode="before")(blank_to_none)
 
 
 class CaseListItem(BaseModel):
@@ -256,7 +238,7 @@ class ConsentCreate(Strict):
     expires_at: UtcDateTime | None = None
     note: LongText | None = None
 
-    _blank = field_validator("expires_at", "note", "given_at", mode="before")(_blank_to_none)
+    _blank = field_validator("expires_at", "note", "given_at", mode="before")(blank_to_none)
     _future = field_validator("given_at")(_not_future)
 
 
@@ -309,7 +291,7 @@ class TaskCreate(Strict):
     due_at: UtcDateTime
     assigned_to_id: DbId | None = None
 
-    _blank = field_validator("assigned_to_id", mode="before")(_blank_to_none)
+    _blank = field_validator("assigned_to_id", mode="before")(blank_to_none)
 
 
 class TaskUpdate(Strict):
@@ -341,7 +323,7 @@ class SafetyPlanUpdate(Strict):
     code_word: Annotated[str, Field(max_length=100)] | None = None
     notes: LongText | None = None
 
-    _blank = field_validator("safe_times", "code_word", "notes", mode="before")(_blank_to_none)
+    _blank = field_validator("safe_times", "code_word", "notes", mode="before")(blank_to_none)
 
 
 class SafetyPlanRead(BaseModel):

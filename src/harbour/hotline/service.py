@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from harbour.core.audit import Actor, viewers
 from harbour.core.audit import record as audit
 from harbour.core.choices import HOTLINE_ROLES, Role
 from harbour.core.crypto import keyring
-from harbour.core.db import atomic, utcnow
+from harbour.core.db import atomic, commit_or_conflict, utcnow
 from harbour.core.errors import Conflict, NotFound, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.core.models import User
@@ -78,12 +77,6 @@ def _event(db: Session, case: Case, actor: Actor, kind: EventKind, **data) -> Ca
     return ev
 
 
-def _commit(db: Session) -> None:
-    try:
-        db.commit()
-    except StaleDataError as exc:
-        db.rollback()
-        raise Conflict(N_("Someone else changed this record at the same time. Reload and try again.")) from exc
 
 
 def _check_user(db: Session, user_id: int | None, field: str) -> None:
@@ -255,7 +248,7 @@ def attach_contact(db: Session, *, actor: Actor, contact_id: int, case_id: int) 
     _attach(db, actor, contact, case)
     audit(db, actor, "update", "contact", contact.id, purpose=AccessPurpose.case_management.value,
           detail={"fields": ["case_id"], "case": case.id})
-    _commit(db)
+    commit_or_conflict(db)
     return contact
 
 
@@ -385,7 +378,7 @@ def update_case(db: Session, *, actor: Actor, case_id: int, data: CaseUpdate) ->
         case.updated_at = now
         audit(db, actor, "update", "case", case.id, purpose=AccessPurpose.case_management.value,
               detail={"fields": sorted(set(changed))})
-    _commit(db)
+    commit_or_conflict(db)
     return case
 
 
@@ -495,7 +488,7 @@ def escalate_911(db: Session, *, actor: Actor, case_id: int, data: EscalationCre
     db.flush()
     _event(db, case, actor, EventKind.escalated_911, escalation_id=esc.id)
     audit(db, actor, "create", "escalation", esc.id, purpose=AccessPurpose.emergency.value, detail={"case": case.id})
-    _commit(db)
+    commit_or_conflict(db)
     return esc
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harbour.core.schemas import Strict, blank_to_none
 from harbour.plan.choices import DEPARTMENT_PATTERN, DeliverableStatus, ReviewDecision, check_fiscal_year
 
 LongText = Annotated[str, Field(max_length=10_000)]
@@ -15,25 +16,6 @@ Note = Annotated[str, Field(max_length=4_000)]
 FiscalYear = Annotated[str, Field(min_length=9, max_length=9)]
 DepartmentCode = Annotated[str, Field(pattern=DEPARTMENT_PATTERN)]
 Link = Annotated[str, Field(max_length=500)]
-
-
-class Strict(BaseModel):
-    """Unknown fields are refused; text is trimmed and may not carry NUL or other control characters."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_chars(cls, value):
-        texts = value if isinstance(value, list) else [value]
-        for text in texts:
-            if isinstance(text, str) and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
-                raise ValueError("contains control characters")
-        return value
-
-
-def _blank_to_none(value):
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def check_link(value: str) -> str:
@@ -52,7 +34,7 @@ class ProgressFields(Strict):
     proposed_status: DeliverableStatus | None = None
 
     _blank = field_validator("narrative_en", "narrative_fr", "proposed_status", "entry_date",
-                             mode="before")(_blank_to_none)
+                             mode="before")(blank_to_none)
 
     @field_validator("evidence_links")
     @classmethod
@@ -78,7 +60,7 @@ class ProgressCreate(ProgressFields):
     department: DepartmentCode | None = None
     submit: bool = True
 
-    _blank_dept = field_validator("department", mode="before")(_blank_to_none)
+    _blank_dept = field_validator("department", mode="before")(blank_to_none)
 
     @field_validator("fiscal_year")
     @classmethod
@@ -107,7 +89,7 @@ class ReviewBody(Strict):
     decision: ReviewDecision
     note: Note | None = None
 
-    _blank = field_validator("note", mode="before")(_blank_to_none)
+    _blank = field_validator("note", mode="before")(blank_to_none)
 
 
 class IndicatorValueBody(Strict):

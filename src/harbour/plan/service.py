@@ -26,12 +26,11 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from harbour.core.audit import Actor
 from harbour.core.audit import record as audit
 from harbour.core.choices import Role
-from harbour.core.db import atomic, utcnow
+from harbour.core.db import atomic, commit_or_conflict, utcnow
 from harbour.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.core.models import User
@@ -74,12 +73,6 @@ def is_overseer(db: Session, actor: Actor) -> bool:
     return actor.role == Role.admin or is_coordinator(db, actor)
 
 
-def _commit(db: Session) -> None:
-    try:
-        db.commit()
-    except StaleDataError as exc:
-        db.rollback()
-        raise Conflict(N_("Someone else changed this record at the same time. Reload and try again.")) from exc
 
 
 # -- departments and who speaks for them ----------------------------------------
@@ -282,7 +275,7 @@ def update_progress(db: Session, *, actor: Actor, entry_id: int, data: ProgressU
                                fields={"narrative_en": N_("This field is required.")})
     entry.updated_at = utcnow()
     audit(db, actor, "update", "plan_progress", entry.id, detail={"fields": sorted(changes)})
-    _commit(db)
+    commit_or_conflict(db)
     return entry
 
 
@@ -292,7 +285,7 @@ def submit_progress(db: Session, *, actor: Actor, entry_id: int) -> PlanProgress
     now = utcnow()
     entry.state, entry.submitted_at, entry.updated_at = ReviewState.submitted.value, now, now
     audit(db, actor, "submit", "plan_progress", entry.id, detail={"deliverable": entry.deliverable_id})
-    _commit(db)
+    commit_or_conflict(db)
     return entry
 
 
@@ -346,7 +339,7 @@ def review_progress(db: Session, *, actor: Actor, entry_id: int, data: ReviewBod
                                    fields={"note": N_("This field is required.")})
         entry.state = ReviewState.rejected.value
         audit(db, actor, "reject", "plan_progress", entry.id, detail={"deliverable": d.id})
-        _commit(db)
+        commit_or_conflict(db)
         return entry
     entry.state = ReviewState.approved.value
     audit(db, actor, "approve", "plan_progress", entry.id,
@@ -359,7 +352,7 @@ def review_progress(db: Session, *, actor: Actor, entry_id: int, data: ReviewBod
         if old != d.status:
             audit(db, actor, "status", "plan_deliverable", d.id,
                   detail={"from": old, "to": d.status, "fiscal_year": entry.fiscal_year, "progress": entry.id})
-    _commit(db)
+    commit_or_conflict(db)
     return entry
 
 

@@ -212,6 +212,8 @@ def console_home(request: Request, who: Who):
         return redirect("/admin")
     if who.role == Role.provider_staff:
         return redirect("/portal")
+    if who.role == Role.plan_coordinator:
+        return redirect("/console/plan")
     return redirect("/account")
 
 
