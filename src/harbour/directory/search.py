@@ -184,11 +184,11 @@ def age_phrase(delta: timedelta) -> str:
     if minutes < 1:
         return gettext(N_("just now"))
     if minutes < 60:
-        return ngettext(N_("%(num)s minute ago"), N_("%(num)s minutes ago"), minutes)
+        return ngettext("%(num)s minute ago", "%(num)s minutes ago", minutes)
     hours = minutes // 60
     if hours < 48:
-        return ngettext(N_("%(num)s hour ago"), N_("%(num)s hours ago"), hours)
-    return ngettext(N_("%(num)s day ago"), N_("%(num)s days ago"), hours // 24)
+        return ngettext("%(num)s hour ago", "%(num)s hours ago", hours)
+    return ngettext("%(num)s day ago", "%(num)s days ago", hours // 24)
 
 
 def capacity_phrase(available: float, unit: str) -> str:
@@ -196,7 +196,7 @@ def capacity_phrase(available: float, unit: str) -> str:
     if unit == "bed":
         if n == 0:
             return gettext(N_("No beds available"))
-        return ngettext(N_("%(num)s bed available"), N_("%(num)s beds available"), n)
+        return ngettext("%(num)s bed available", "%(num)s beds available", n)
     if n == 0:
         return gettext(N_("Full (%(unit)s)"), unit=unit)
     return gettext(N_("%(num)s available (%(unit)s)"), num=n, unit=unit)
