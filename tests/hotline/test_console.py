@@ -27,6 +27,19 @@ def test_quick_entry_needs_only_the_channel(client, make_user, login, db):
     assert contact.reference in page.text and "Contact saved." in page.text
 
 
+def test_quick_entry_as_a_browser_sends_it(client, make_user, login, db):
+    """A browser posts every field, empty ones as "": only the channel is filled in."""
+    token = _signed_in(client, login, make_user("hotline_advocate"))
+    empty = {name: "" for name in ("received_at", "classification", "caller_type", "language", "interpreter_language",
+                                   "duration_seconds", "province", "city", "caller_phone", "caller_name",
+                                   "caller_email", "summary")}
+    r = client.post("/console/contacts", data={"csrf_token": token, "channel": "web_chat", **empty, "then": "case"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    contact = db.execute(select(Contact)).scalar_one()
+    assert contact.channel == "web_chat" and contact.city is None and contact.received_at is not None
+
+
 def test_quick_entry_rejects_bad_values_and_keeps_what_was_typed(client, make_user, login, db):
     token = _signed_in(client, login, make_user("hotline_advocate"))
     r = client.post("/console/contacts", data={"csrf_token": token, "channel": "carrier-pigeon", "city": "Thunder Bay",

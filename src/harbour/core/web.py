@@ -232,7 +232,10 @@ def parse_form(model_cls, form, *, lists: tuple[str, ...] = (), datetimes: tuple
             data[name] = form.get(name) == "on"
         elif name in form:
             value = form.get(name)
-            if name in datetimes and isinstance(value, str) and value.strip():
+            if isinstance(value, str) and not value.strip():
+                data[name] = None  # browsers send every field; an empty one means "not given" / cleared
+                continue
+            if name in datetimes and isinstance(value, str):
                 try:
                     parsed = datetime.fromisoformat(value.strip())
                     value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
