@@ -433,3 +433,27 @@ def disable_totp(db: Session, *, user: User) -> None:
         raise ValidationFailed(N_("Your role requires a second factor; it cannot be turned off."))
     user.totp_enabled, user.totp_secret, user.last_totp_step = False, None, None
     audit(db, Actor(user.id, user.username, user.role), "update", "user", user.id, detail={"field": "totp_off"})
+
+
+def tokens_of(db: Session, *, user_id: int) -> list[ApiToken]:
+    return list(db.execute(select(ApiToken).where(ApiToken.user_id == user_id)
+                           .order_by(ApiToken.created_at.desc())).scalars())
+
+
+def revoke_own_token(db: Session, *, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of your own tokens; anyone else's token is "not found"."""
+    tok = db.get(ApiToken, token_id)
+    if tok is None or tok.user_id != actor.id:
+        from harbour.core.errors import NotFound
+
+        raise NotFound()
+    revoke_token(db, actor=actor, token=tok)
+    return tok
+
+
+def admin_overview(db: Session, *, actor: Actor) -> tuple[list[User], dict[str, bool]]:
+    """Every account and the per-role policy, for the administration page."""
+    ensure_role(actor, {Role.admin})
+    users = list(db.execute(select(User).order_by(User.role, User.username)).scalars())
+    policies = {p.role: p.require_totp for p in db.execute(select(RolePolicy)).scalars()}
+    return users, policies

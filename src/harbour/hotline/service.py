@@ -252,6 +252,15 @@ def attach_contact(db: Session, *, actor: Actor, contact_id: int, case_id: int) 
     return contact
 
 
+def case_by_reference(db: Session, *, actor: Actor, reference: str) -> Case | None:
+    """The case with this reference (as typed by an advocate), or None."""
+    require_staff(actor)
+    reference = (reference or "").strip().upper()[:20]
+    if not reference:
+        return None
+    return db.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+
+
 # -- cases --------------------------------------------------------------------
 @atomic
 def open_case(db: Session, *, actor: Actor, data: CaseCreate) -> Case:

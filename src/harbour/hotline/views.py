@@ -7,7 +7,6 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harbour.core.choices import Province
@@ -185,8 +184,7 @@ async def update_contact(request: Request, who: Who, db: DB, contact_id: IdPath)
 @router.post("/contacts/{contact_id}/attach")
 async def attach_contact(request: Request, who: Who, db: DB, contact_id: IdPath):
     form = await request.form()
-    reference = str(form.get("case_reference") or "").strip().upper()[:20]
-    case = db.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none() if reference else None
+    case = service.case_by_reference(db, actor=who.actor, reference=str(form.get("case_reference") or ""))
     if case is None:
         contact = service.get_contact(db, actor=who.actor, contact_id=contact_id)
         return _page(request, "hotline/contact_detail.html", status_code=422, active="contacts", c=contact,

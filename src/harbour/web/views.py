@@ -9,14 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harbour.core import security
 from harbour.core.choices import Province, Role, scopes_for_role
-from harbour.core.errors import HarbourError, NotFound
+from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, current_language, gettext
-from harbour.core.models import ApiToken, RolePolicy, User, WebSession
+from harbour.core.models import WebSession
 from harbour.core.security import Principal, get_db, verify_csrf, web_principal
 from harbour.core.types import IdPath
 from harbour.core.web import redirect, render
@@ -218,8 +217,7 @@ def console_home(request: Request, who: Who):
 
 
 def _account_ctx(db: Session, who: Principal, **extra) -> dict:
-    tokens = list(db.execute(select(ApiToken).where(ApiToken.user_id == who.user.id)
-                             .order_by(ApiToken.created_at.desc())).scalars())
+    tokens = security.tokens_of(db, user_id=who.user.id)
     return {"active": "account", "tokens": tokens, "scopes": scopes_for_role(who.role),
             "totp_required": security.role_requires_totp(db, who.role), **extra}
 
@@ -244,10 +242,7 @@ def create_token(request: Request, db: DB, who: Who, name: Annotated[str, Form(m
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(request: Request, db: DB, who: Who, token_id: IdPath):
-    tok = db.get(ApiToken, token_id)
-    if tok is None or tok.user_id != who.user.id:
-        raise NotFound()
-    security.revoke_token(db, actor=who.actor, token=tok)
+    security.revoke_own_token(db, actor=who.actor, token_id=token_id)
     db.commit()
     return redirect("/account", request)
 
@@ -280,9 +275,7 @@ def totp_enable(request: Request, db: DB, who: Who):
 # -- administration -------------------------------------------------------------
 @router.get("/admin")
 def admin(request: Request, db: DB, who: Who):
-    security.ensure_role(who.actor, {Role.admin})
-    users = list(db.execute(select(User).order_by(User.role, User.username)).scalars())
-    policies = {p.role: p.require_totp for p in db.execute(select(RolePolicy)).scalars()}
+    users, policies = security.admin_overview(db, actor=who.actor)
     return render(request, "admin/admin.html", {"active": "admin", "users": users, "roles": Role.options(),
                                                 "policies": policies, "now": security.now_utc()})
 
