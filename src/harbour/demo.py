@@ -11,11 +11,14 @@ from harbour.directory.demo import load_directory_demo
 from harbour.directory.demo_referrals import load_referral_demo
 from harbour.hotline.demo import DemoReport
 from harbour.hotline.demo import load_demo as load_hotline_demo
+from harbour.plan.demo import load_plan_demo, plan_demo_logins
 
 
 def load_demo(db: Session, *, seed: int, contacts: int, providers: int = 1200) -> DemoReport:
-    """Demo users and hotline data, then the provider directory, then referrals between them."""
+    """Demo users and hotline data, then the provider directory, then referrals between them, then the plans."""
     report = load_hotline_demo(db, seed=seed, contacts=contacts)
     report.counts.update(load_directory_demo(db, seed=seed, providers=providers))
     report.counts.update(load_referral_demo(db, seed=seed))
+    report.counts.update(load_plan_demo(db, seed=seed))
+    report.logins += [login for login in plan_demo_logins() if login not in report.logins]
     return report

@@ -157,3 +157,46 @@ def member_list() -> None:
     with _session() as db:
         for m in list_members(db):
             typer.echo(f"{m.department_code:10} {m.user.username:24} {m.user.role}")
+
+
+@app.command("report")
+def report_cmd(fiscal_year: str = typer.Option(..., "--fiscal-year", help="The fiscal year reported on, e.g. 2013-2014"),
+               out: Path = typer.Option(..., "--out", help="Folder to write the files to (created if missing)"),
+               strategy: str = typer.Option(None, "--strategy", help="Strategy code (default: every published plan "
+                                                                     "whose years include the fiscal year)"),
+               lang: str = typer.Option("both", "--lang", help="en, fr or both")) -> None:
+    """Write the Annual Report on Progress (HTML and PDF per language, charts as SVG and PNG, chart as CSV)."""
+    import time
+
+    from harbour.core.errors import HarbourError
+    from harbour.plan.choices import check_fiscal_year
+    from harbour.plan.report import write_report
+    from harbour.plan.reporting import get_strategy, list_strategies
+
+    try:
+        check_fiscal_year(fiscal_year)
+    except ValueError as exc:
+        _fail(str(exc))
+    langs = {"both": ("en", "fr"), "en": ("en",), "fr": ("fr",)}.get(lang)
+    if langs is None:
+        _fail(f"--lang must be en, fr or both, not {lang!r}")
+    with _session() as db:
+        if strategy:
+            try:
+                codes = [get_strategy(db, strategy).code]
+            except HarbourError:
+                _fail(f"no plan or strategy has the code {strategy!r} (see `harbour plan list`)")
+        else:
+            codes = [s.code for s in list_strategies(db) if s.start_fiscal_year
+                     and s.start_fiscal_year <= fiscal_year <= (s.end_fiscal_year or fiscal_year)]
+            if not codes:
+                _fail(f"no published plan covers fiscal year {fiscal_year}; name one with --strategy")
+        for code in codes:
+            started = time.perf_counter()
+            try:
+                paths = write_report(db, strategy_code=code, fiscal_year=fiscal_year, out_dir=out, langs=langs)
+            except HarbourError as exc:
+                _fail(exc.text())
+            for path in paths:
+                typer.echo(f"wrote {path}")
+            typer.echo(f"{code} {fiscal_year}: {len(paths)} files in {time.perf_counter() - started:.1f} s")

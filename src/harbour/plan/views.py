@@ -11,6 +11,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -18,9 +19,10 @@ from sqlalchemy.orm import Session
 from harbour.core.choices import Role
 from harbour.core.errors import Forbidden, HarbourError, NotFound, friendly_message
 from harbour.core.i18n import N_, current_language, gettext
-from harbour.core.security import Principal, get_db, verify_csrf, web_principal
+from harbour.core.security import Principal, get_db, optional_web_principal, verify_csrf, web_principal
 from harbour.core.types import IdPath
 from harbour.core.web import redirect, render
+from harbour.plan import report as plan_report
 from harbour.plan import reporting, service
 from harbour.plan.choices import (
     BADGE_CLASS,
@@ -276,3 +278,41 @@ async def review(request: Request, who: Who, db: DB, entry_id: IdPath):
     return _progress_page(request, db, who, entry_id, status_code=422, review_errors=errors,
                           review_form={"decision": form.get("decision"), "note": form.get("note")},
                           form_error=errors.get("form") or gettext(N_("Please correct the highlighted fields.")))
+
+
+# -- the Annual Report on Progress (public for published plans; approved information only) -------------
+MaybeWho = Annotated[Principal | None, Depends(optional_web_principal)]
+ReportYear = Annotated[str, PathParam(pattern=FISCAL_YEAR_PATTERN)]
+
+
+def _report_data(db: Session, who: Principal | None, code: str, fiscal_year: str) -> plan_report.ReportData:
+    """The report's data; unpublished plans only for the coordinator and administrators, years the plan covers."""
+    strategy = service.get_strategy(db, code)
+    if not strategy.published and not (who is not None and service.is_overseer(db, who.actor)):
+        raise NotFound()
+    fiscal_year = reporting.fiscal_year_or_422(fiscal_year)
+    if fiscal_year not in _fiscal_years(strategy):
+        raise NotFound(N_("There is no report for that fiscal year."))
+    return plan_report.collect(db, strategy.code, fiscal_year)
+
+
+@router.get("/plan/static/report.css")
+def report_css():
+    return Response(plan_report.render_css(), media_type="text/css; charset=utf-8")
+
+
+@router.get("/plan/{code}/report/{fiscal_year}.pdf")
+def report_pdf(db: DB, who: MaybeWho, code: str, fiscal_year: ReportYear):
+    data = _report_data(db, who, code, fiscal_year)
+    lang = current_language()
+    pdf = plan_report.web_pdf(db, data, lang)
+    name = plan_report.file_stem(data.strategy["code"], data.fiscal_year, lang) + ".pdf"
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/plan/{code}/report/{fiscal_year}")
+def report_page(request: Request, db: DB, who: MaybeWho, code: str, fiscal_year: ReportYear):
+    data = _report_data(db, who, code, fiscal_year)
+    lang = current_language()
+    figs = plan_report.web_figures(db, data, lang)
+    return render(request, "plan/report_page.html", plan_report.context(data, lang, figs, web=True))
