@@ -66,11 +66,17 @@ class JSONList(TypeDecorator):
         return list(value or [])
 
 
-def make_engine(url: str) -> Engine:
+def ensure_sqlite_dir(url: str) -> None:
+    """SQLite creates the file but not its folder (./var/ on a fresh clone)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 
 from harbour.core.config import REPO_ROOT
+from harbour.core.db import ensure_sqlite_dir
 
 
 def alembic_config(url: str) -> Config:
@@ -16,6 +17,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 
