@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from harbour.core.i18n import gettext
+from harbour.core.i18n import N_, gettext
 from harbour.hotline.choices import CaseOutcome, CaseStatus, ConsentPurpose, EventKind, RiskLevel, TaskKind
 from harbour.hotline.models import CaseEvent
+
+FIELD_LABELS = {
+    "risk_level": N_("Risk level"), "victim_count": N_("How many people"), "age_band": N_("Age"),
+    "gender": N_("Gender"), "citizenship": N_("Citizenship or immigration status"),
+    "exploitation_types": N_("Type of exploitation"), "indicators": N_("Trafficking indicators"),
+    "recruitment": N_("Recruitment"), "control_means": N_("Means of control"), "needs": N_("Needs"),
+    "province": N_("Province or territory"), "city": N_("City or community"),
+    "survivor_alias": N_("Name or alias"), "notes": N_("Case notes"),
+}
 
 
 def _label(choice_cls, code):
@@ -36,7 +45,7 @@ def describe_event(ev: CaseEvent) -> str:
     elif ev.kind == EventKind.case_opened and d.get("risk_level"):
         detail = _label(RiskLevel, d["risk_level"])
     elif ev.kind == EventKind.case_updated:
-        detail = ", ".join(d.get("fields", []))
+        detail = ", ".join(gettext(FIELD_LABELS[f]) if f in FIELD_LABELS else f for f in d.get("fields", []))
     elif ev.kind in (EventKind.referral_sent, EventKind.referral_updated):
         from harbour.directory.choices import ReferralStatus
 
