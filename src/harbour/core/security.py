@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import pyotp
 from argon2 import PasswordHasher
@@ -75,6 +76,11 @@ class Principal:
     def require_scope(self, scope: ApiScope) -> None:
         if self.scopes is not None and scope.value not in self.scopes:
             raise Forbidden(N_("This API token lacks the scope %(scope)s."), scope=scope.value)
+
+    def actor_for(self, scope: ApiScope) -> Actor:
+        """The acting user, once the token is known to carry ``scope``."""
+        self.require_scope(scope)
+        return self.actor
 
 
 def ensure_role(actor: Actor, roles, message: str = N_("Your role does not allow this.")) -> None:
@@ -457,3 +463,9 @@ def admin_overview(db: Session, *, actor: Actor) -> tuple[list[User], dict[str, 
     users = list(db.execute(select(User).order_by(User.role, User.username)).scalars())
     policies = {p.role: p.require_totp for p in db.execute(select(RolePolicy)).scalars()}
     return users, policies
+
+
+# Annotated dependency aliases every router uses.
+DbSession = Annotated[Session, Depends(get_db)]
+WebUser = Annotated[Principal, Depends(web_principal)]
+ApiUser = Annotated[Principal, Depends(api_principal)]

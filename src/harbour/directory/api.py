@@ -8,22 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from harbour.core.audit import Actor
 from harbour.core.choices import ApiScope
 from harbour.core.errors import ValidationFailed
 from harbour.core.i18n import N_
-from harbour.core.security import Principal, api_principal, get_db
+from harbour.core.security import ApiUser, DbSession, Principal
 from harbour.directory import curation, detail, hsds, search
 from harbour.directory import service as directory
 from harbour.directory.schemas import CapacityUpdate, ServiceDetailsUpdate, VettingUpdate
 
 router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
 
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(api_principal)]
+DB = DbSession
+Who = ApiUser
 HsdsId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9._:-]+$",
                              description="HSDS id (usually a UUID)")]
 
@@ -35,14 +34,13 @@ class SearchParams(search.SearchQuery):
 
 
 def _read(who: Principal) -> Actor:
-    who.require_scope(ApiScope.directory_read)
-    return who.actor
+    return who.actor_for(ApiScope.directory_read)
 
 
 def _write(who: Principal) -> Actor:
-    who.require_scope(ApiScope.directory_write)
-    directory.ensure_reader(who.actor)  # roles outside the directory get 403 before any lookup
-    return who.actor
+    actor = who.actor_for(ApiScope.directory_write)
+    directory.ensure_reader(actor)  # roles outside the directory get 403 before any lookup
+    return actor
 
 
 @router.get("/search", response_model=search.SearchResult)

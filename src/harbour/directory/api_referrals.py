@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query, Request
 
 from harbour.core.choices import ApiScope
-from harbour.core.security import Principal, api_principal, get_db
+from harbour.core.security import ApiUser, DbSession, Principal
 from harbour.core.types import MAX_DB_ID
 from harbour.core.types import IdPath as Id
 from harbour.directory import referrals
@@ -23,18 +22,16 @@ from harbour.directory.schemas import ReferralComplete, ReferralCreate, Referral
 
 router = APIRouter(prefix="/api/v1/directory/referrals", tags=["referrals"])
 
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(api_principal)]
+DB = DbSession
+Who = ApiUser
 
 
 def _read(who: Principal):
-    who.require_scope(ApiScope.referrals_read)
-    return who.actor
+    return who.actor_for(ApiScope.referrals_read)
 
 
 def _write(who: Principal):
-    who.require_scope(ApiScope.referrals_write)
-    return who.actor
+    return who.actor_for(ApiScope.referrals_write)
 
 
 def _out(item) -> dict:

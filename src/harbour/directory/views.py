@@ -8,13 +8,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from harbour.core.choices import Province
 from harbour.core.db import utcnow
 from harbour.core.errors import HarbourError, friendly_message
 from harbour.core.i18n import N_, gettext
-from harbour.core.security import Principal, get_db, verify_csrf, web_principal
+from harbour.core.security import DbSession, WebUser, verify_csrf
 from harbour.core.web import is_htmx, redirect, render
 from harbour.directory import curation, detail, search
 from harbour.directory import service as directory
@@ -31,8 +30,8 @@ from harbour.hotline import service as hotline
 from harbour.hotline.choices import LANGUAGE_NAMES, AccessPurpose
 
 router = APIRouter(prefix="/console/directory", dependencies=[Depends(verify_csrf)], include_in_schema=False)
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(web_principal)]
+DB = DbSession
+Who = WebUser
 HsdsId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9._:-]+$")]
 CaseId = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 

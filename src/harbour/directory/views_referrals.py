@@ -14,7 +14,7 @@ from harbour.core.choices import HOTLINE_ROLES
 from harbour.core.db import utcnow
 from harbour.core.errors import HarbourError, ValidationFailed, friendly_message
 from harbour.core.i18n import N_, gettext
-from harbour.core.security import Principal, get_db, verify_csrf, web_principal
+from harbour.core.security import DbSession, Principal, WebUser, verify_csrf
 from harbour.core.types import IdPath
 from harbour.core.web import is_htmx, parse_form, redirect, render
 from harbour.directory import referrals
@@ -33,8 +33,8 @@ from harbour.directory.schemas import (
 from harbour.hotline.choices import LANGUAGE_NAMES, AgeBand, Gender, Need
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(web_principal)]
+DB = DbSession
+Who = WebUser
 ServiceIdPath = Annotated[str, Path(min_length=1, max_length=36)]
 HOUR_ROWS = 3
 DAY_LABELS = {"MO": N_("Mon"), "TU": N_("Tue"), "WE": N_("Wed"), "TH": N_("Thu"), "FR": N_("Fri"),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query
 
 from harbour.core.choices import ApiScope, Province
-from harbour.core.security import Principal, api_principal, get_db
+from harbour.core.security import ApiUser, DbSession, Principal
 from harbour.core.types import MAX_DB_ID
 from harbour.core.types import IdPath as Id
 from harbour.hotline import consent, service
@@ -44,21 +43,19 @@ from harbour.hotline.schemas import (
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
 
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(api_principal)]
+DB = DbSession
+Who = ApiUser
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Purpose = Annotated[AccessPurpose | None, Query(description="why you open this record (audited)")]
 
 
 def _read(who: Principal):
-    who.require_scope(ApiScope.hotline_read)
-    return who.actor
+    return who.actor_for(ApiScope.hotline_read)
 
 
 def _write(who: Principal):
-    who.require_scope(ApiScope.hotline_write)
-    return who.actor
+    return who.actor_for(ApiScope.hotline_write)
 
 
 def case_out(case: Case) -> CaseRead:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from harbour.core.choices import Province
 from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, gettext
-from harbour.core.security import Principal, get_db, verify_csrf, web_principal
+from harbour.core.security import DbSession, Principal, WebUser, verify_csrf
 from harbour.core.types import IdPath
 from harbour.core.web import is_htmx, parse_form, redirect, render
 from harbour.directory import referrals
@@ -58,8 +58,8 @@ from harbour.hotline.schemas import (
 )
 
 router = APIRouter(prefix="/console", dependencies=[Depends(verify_csrf)], include_in_schema=False)
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(web_principal)]
+DB = DbSession
+Who = WebUser
 PAGE = 50
 
 CASE_LISTS = ("exploitation_types", "indicators", "recruitment", "control_means", "needs")
@@ -293,20 +293,20 @@ async def _case_action(request: Request, who: Principal, db: Session, case_id: i
     """Run one case-page form: parse into `model`, call `action(data)`, redirect back or re-render with the error."""
     form = await request.form()
     data, errors = parse_form(model, form, datetimes=datetimes)
-    message = None
+    status_code = 422
     if data is not None:
         try:
             action(data)
             return redirect(f"/console/cases/{case_id}{anchor}", request)
         except HarbourError as exc:
-            if exc.status_code == 404:
+            if exc.status_code in (403, 404):
                 raise
-            message = exc.text()
+            message, status_code = exc.text(), exc.status_code
     else:
         message = gettext(N_("Please correct the highlighted fields.")) + " " + "; ".join(
             f"{k}: {v}" for k, v in errors.items())
     case = service.get_case(db, actor=who.actor, case_id=case_id)
-    return _case_page(request, who, db, case, status_code=409 if data is not None else 422, form_error=message)
+    return _case_page(request, who, db, case, status_code=status_code, form_error=message)
 
 
 @router.post("/cases/{case_id}/consents")

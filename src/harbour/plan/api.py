@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Path, Query
 
 from harbour.core.choices import ApiScope
-from harbour.core.security import Principal, api_principal, get_db
+from harbour.core.security import ApiUser, DbSession, Principal
 from harbour.core.types import MAX_DB_ID
 from harbour.core.types import IdPath as Id
 from harbour.plan import reporting, service
@@ -28,8 +27,8 @@ from harbour.plan.schemas import (
 
 router = APIRouter(prefix="/api/v1/plan", tags=["plan"])
 
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(api_principal)]
+DB = DbSession
+Who = ApiUser
 Code = Annotated[str, Path(pattern=CODE_PATTERN, description="strategy code, e.g. NAP-2012-2016")]
 FiscalYear = Annotated[str | None, Query(pattern=FISCAL_YEAR_PATTERN, description="e.g. 2013-2014")]
 Dept = Annotated[str | None, Query(pattern=DEPARTMENT_PATTERN)]
@@ -39,13 +38,11 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def _read(who: Principal):
-    who.require_scope(ApiScope.plan_read)
-    return who.actor
+    return who.actor_for(ApiScope.plan_read)
 
 
 def _write(who: Principal):
-    who.require_scope(ApiScope.plan_write)
-    return who.actor
+    return who.actor_for(ApiScope.plan_write)
 
 
 def progress_out(entry, actor, mine: set[str]) -> ProgressRead | PublicProgressRead:

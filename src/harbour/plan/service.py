@@ -73,8 +73,6 @@ def is_overseer(db: Session, actor: Actor) -> bool:
     return actor.role == Role.admin or is_coordinator(db, actor)
 
 
-
-
 # -- departments and who speaks for them ----------------------------------------
 def departments_of(db: Session, user_id: int | None) -> set[str]:
     if user_id is None:
@@ -245,6 +243,24 @@ def create_progress(db: Session, *, actor: Actor, deliverable_id: int, data: Pro
                   "state": entry.state, "proposed_status": entry.proposed_status})
     db.commit()
     return entry
+
+
+def console_departments(db: Session, *, actor: Actor) -> set[str]:
+    """The departments the actor speaks for; refuses people who are neither coordinator nor department lead."""
+    mine = departments_of(db, actor.id)
+    if not mine and not is_overseer(db, actor):
+        raise Forbidden(N_("The plan console is for the plan coordinator and department leads."))
+    return mine
+
+
+def may_review(db: Session, actor: Actor, entry: PlanProgressEntry) -> bool:
+    """What review_progress allows: the coordinator, on someone else's update waiting for review."""
+    return entry.state == ReviewState.submitted and is_coordinator(db, actor) and entry.author_id != actor.id
+
+
+def may_edit(db: Session, actor: Actor, entry: PlanProgressEntry) -> bool:
+    """What _editable allows: the writing department, while the update is a draft."""
+    return entry.state == ReviewState.draft and entry.department_code in departments_of(db, actor.id)
 
 
 def _editable(db: Session, actor: Actor, entry_id: int) -> PlanProgressEntry:

@@ -16,10 +16,15 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from harbour.core.choices import Role
-from harbour.core.errors import Forbidden, HarbourError, NotFound, friendly_message
+from harbour.core.errors import HarbourError, NotFound, friendly_message
 from harbour.core.i18n import N_, current_language, gettext
-from harbour.core.security import Principal, get_db, optional_web_principal, verify_csrf, web_principal
+from harbour.core.security import (
+    DbSession,
+    Principal,
+    WebUser,
+    optional_web_principal,
+    verify_csrf,
+)
 from harbour.core.types import IdPath
 from harbour.core.web import redirect, render
 from harbour.plan import report as plan_report
@@ -38,8 +43,8 @@ from harbour.plan.choices import (
 from harbour.plan.schemas import ProgressCreate, ProgressUpdate, ReviewBody
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(web_principal)]
+DB = DbSession
+Who = WebUser
 FiscalYear = Annotated[str | None, Query(pattern=FISCAL_YEAR_PATTERN)]
 StrategyCode = Annotated[str | None, Query(pattern=CODE_PATTERN)]
 PillarCode = Annotated[str | None, Query(pattern=CODE_PATTERN)]
@@ -120,17 +125,9 @@ def public_csv(db: DB, code: str, fiscal_year: FiscalYear = None):
 
 
 # -- console ---------------------------------------------------------------------------------------
-def _console_user(db: Session, who: Principal) -> set[str]:
-    """The departments the user speaks for; refuses people who are neither coordinator nor department lead."""
-    mine = service.departments_of(db, who.user.id)
-    if not mine and not service.is_overseer(db, who.actor):
-        raise Forbidden(N_("The plan console is for the plan coordinator and department leads."))
-    return mine
-
-
 @router.get("/console/plan")
 def console_home(request: Request, who: Who, db: DB):
-    mine = _console_user(db, who)
+    mine = service.console_departments(db, actor=who.actor)
     strategies = service.list_strategies(db, published_only=False)
     overseer = service.is_overseer(db, who.actor)
     queue = service.review_queue(db, actor=who.actor) if overseer else []
@@ -152,7 +149,7 @@ def review_queue(request: Request, who: Who, db: DB):
 @router.get("/console/plan/flags")
 def flags(request: Request, who: Who, db: DB, strategy: StrategyCode = None, fiscal_year: FiscalYear = None,
           department: Dept = None):
-    _console_user(db, who)
+    service.console_departments(db, actor=who.actor)
     strategies = service.list_strategies(db, published_only=False)
     code = strategy or (strategies[0].code if strategies else None)
     rows = service.flags(db, actor=who.actor, strategy_code=code, fiscal_year=fiscal_year, department=department) \
@@ -176,7 +173,7 @@ def _deliverable_page(request: Request, db: Session, who: Principal, deliverable
 
 @router.get("/console/plan/deliverables/{deliverable_id}")
 def deliverable(request: Request, who: Who, db: DB, deliverable_id: IdPath):
-    _console_user(db, who)
+    service.console_departments(db, actor=who.actor)
     return _deliverable_page(request, db, who, deliverable_id)
 
 
@@ -200,7 +197,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
 
 @router.post("/console/plan/deliverables/{deliverable_id}/progress")
 async def create_progress(request: Request, who: Who, db: DB, deliverable_id: IdPath):
-    _console_user(db, who)
+    service.console_departments(db, actor=who.actor)
     form = await request.form()
     data = _progress_data(form)
     data["submit"] = form.get("action") == "submit"
@@ -221,11 +218,9 @@ async def create_progress(request: Request, who: Who, db: DB, deliverable_id: Id
 
 def _progress_page(request: Request, db: Session, who: Principal, entry_id: int, status_code: int = 200, **extra):
     entry = service.get_progress(db, actor=who.actor, entry_id=entry_id)
-    mine = service.departments_of(db, who.user.id)
     d = entry.deliverable
-    can_review = (entry.state == ReviewState.submitted and who.role == Role.plan_coordinator and not mine
-                  and entry.author_id != who.user.id)
-    can_edit = entry.state == ReviewState.draft and entry.department_code in mine
+    can_review = service.may_review(db, who.actor, entry)
+    can_edit = service.may_edit(db, who.actor, entry)
     form = extra.pop("form", None) or {
         "fiscal_year": entry.fiscal_year, "entry_date": entry.entry_date.isoformat(),
         "narrative_en": entry.narrative_en, "narrative_fr": entry.narrative_fr,

@@ -16,14 +16,14 @@ from harbour.core.choices import Province, Role, scopes_for_role
 from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, current_language, gettext
 from harbour.core.models import WebSession
-from harbour.core.security import Principal, get_db, verify_csrf, web_principal
+from harbour.core.security import DbSession, Principal, WebUser, verify_csrf
 from harbour.core.types import IdPath
 from harbour.core.web import redirect, render
 from harbour.hotline import service as hotline
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-DB = Annotated[Session, Depends(get_db)]
-Who = Annotated[Principal, Depends(web_principal)]
+DB = DbSession
+Who = WebUser
 
 
 class _RateLimiter:
