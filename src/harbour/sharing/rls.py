@@ -1,0 +1,135 @@
+"""Row-level security plumbing: which agency a database transaction acts for.
+
+PostgreSQL policies (migration 0020) read three transaction-local settings, always written with
+``set_config(name, value, true)`` (the function form of ``SET LOCAL``) by server code:
+
+* ``harbour.agency_id`` — the acting agency.  Stored on the SQLAlchemy session (``session.info``) by
+  :func:`act_as` and re-applied at the start of every transaction on that session, so a commit in the
+  middle of a request never leaves a transaction without it.
+* ``harbour.granted_agencies`` — agencies whose records this transaction may *read*; only
+  :func:`harbour.sharing.access.require` adds to it, after finding an agreement.  Cleared at commit.
+* ``harbour.all_agencies`` — ``'on'`` only inside :func:`across_agencies`, used by the linkage service
+  (matching every agency's records) and by statistics aggregates.  Never exposed to a request's caller.
+
+With none of them set, the policies deny.  On SQLite these calls do nothing: the service layer applies
+the same rules with explicit ``agency_id`` filters (which it does on PostgreSQL too — defence in depth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+AGENCY_KEY = "harbour.agency_id"
+ACROSS_KEY = "harbour.all_agencies"
+GRANTED_KEY = "harbour.granted_agencies"
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _apply(session: Session, name: str, value: str) -> None:
+    session.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+
+
+@event.listens_for(Session, "after_begin")
+def _on_begin(session: Session, transaction, connection) -> None:  # pragma: no cover - exercised on PostgreSQL
+    agency = session.info.get(AGENCY_KEY)
+    if agency is None or connection.dialect.name != "postgresql":
+        return
+    connection.execute(text("SELECT set_config(:name, :value, true)"), {"name": AGENCY_KEY, "value": str(agency)})
+    session.info.pop(GRANTED_KEY, None)
+
+
+def act_as(session: Session, agency_id: int | None) -> None:
+    """Bind this session's transactions to ``agency_id`` (None: no agency, so nothing agency-owned is visible)."""
+    if agency_id is None:
+        session.info.pop(AGENCY_KEY, None)
+    else:
+        session.info[AGENCY_KEY] = int(agency_id)
+    if _is_pg(session):
+        _apply(session, AGENCY_KEY, "" if agency_id is None else str(int(agency_id)))
+
+
+def acting_agency(session: Session) -> int | None:
+    return session.info.get(AGENCY_KEY)
+
+
+def grant_read(session: Session, agency_id: int) -> None:
+    """Let this transaction read ``agency_id``'s records.  Call only from the access gate."""
+    granted = set(session.info.get(GRANTED_KEY, set()))
+    if agency_id in granted and _is_pg(session):
+        return
+    granted.add(int(agency_id))
+    session.info[GRANTED_KEY] = granted
+    if _is_pg(session):
+        _apply(session, GRANTED_KEY, ",".join(str(a) for a in sorted(granted)))
+
+
+@contextmanager
+def across_agencies(session: Session) -> Iterator[Session]:
+    """Server-side cross-agency work (linkage, statistics aggregates) within the current transaction."""
+    pg = _is_pg(session)
+    if pg:
+        _apply(session, ACROSS_KEY, "on")
+    try:
+        yield session
+    finally:
+        if pg and session.is_active and session.in_transaction():
+            _apply(session, ACROSS_KEY, "off")
+
+
+# -- the application's database role ----------------------------------------------------------------
+def create_app_role(admin_url: str, name: str, password: str | None) -> list[str]:
+    """Create (or tighten) a login role for the application: not superuser, no BYPASSRLS, not the owner of
+    any table, with DML on every table and use of every sequence in the public schema.  Run with an
+    administrator's URL (the role that owns the tables, e.g. the one that ran migrations)."""
+    import re
+
+    from sqlalchemy import create_engine
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise ValueError("role names are lower-case letters, digits and underscores")
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    done = []
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name != "postgresql":
+                raise ValueError("application roles exist on PostgreSQL only")
+            exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(text(f'{verb} ROLE "{name}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE '
+                              f'NOREPLICATION INHERIT'))
+            done.append(f"{verb.lower()}d role {name}")
+            if password:
+                conn.execute(text(f"ALTER ROLE \"{name}\" PASSWORD {_quote(conn, password)}"))
+                done.append("password set")
+            db = conn.execute(text("SELECT current_database()")).scalar_one()
+            conn.execute(text(f'GRANT CONNECT ON DATABASE "{db}" TO "{name}"'))
+            conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{name}"'))
+            conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{name}"'))
+            conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{name}"'))
+            # the migration history is the administrator's business
+            conn.execute(text(f'REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM "{name}"'))
+            done.append("granted DML on every table of the public schema")
+            owned = conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = :n"), {"n": name}).scalar_one()
+            if owned:
+                raise ValueError("this role owns tables; choose another name for the application role")
+    finally:
+        engine.dispose()
+    return done
+
+
+def _quote(conn, value: str) -> str:
+    return conn.execute(text("SELECT quote_literal(:v)"), {"v": value}).scalar_one()
+
+
+def role_facts(conn, name: str) -> dict:
+    """What a test (or an operator) checks about the application role."""
+    row = conn.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :n"), {"n": name}).one()
+    owned = conn.execute(text("SELECT count(*) FROM pg_tables WHERE tableowner = :n"), {"n": name}).scalar_one()
+    return {"superuser": bool(row[0]), "bypassrls": bool(row[1]), "owns_tables": int(owned)}
