@@ -5,5 +5,6 @@ from harbour.core.db import Base
 from harbour.directory import models as directory_models  # noqa: F401
 from harbour.hotline import models as hotline_models  # noqa: F401
 from harbour.plan import models as plan_models  # noqa: F401
+from harbour.sharing import models as sharing_models  # noqa: F401
 
 metadata = Base.metadata
