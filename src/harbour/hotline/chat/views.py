@@ -1,0 +1,189 @@
+"""Chat pages: the visitor's (under /help/chat) and the advocate's console (under /console/chat).  Thin routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.concurrency import run_in_threadpool
+
+from harbour.core.errors import HarbourError
+from harbour.core.i18n import N_, gettext
+from harbour.core.security import DbSession, WebUser, verify_csrf
+from harbour.core.types import IdPath
+from harbour.core.web import redirect, render
+from harbour.hotline import service as hotline
+from harbour.hotline.chat import service
+from harbour.hotline.chat.choices import NOTICES, ChatStatus, CloseReason
+from harbour.hotline.chat.ws import CHAT_COOKIE, publish_all
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+DB = DbSession
+Who = WebUser
+
+
+def notices(settings) -> dict[str, str]:
+    minutes = max(1, round(settings.chat_idle_seconds / 60))
+    return {code: gettext(text, minutes=minutes) if "%(" in text else gettext(text) for code, text in NOTICES.items()}
+
+
+# -- visitor ------------------------------------------------------------------------
+def _entry(request: Request, db, *, status_code: int = 200, error: str | None = None, blocked: bool = False):
+    settings = request.app.state.settings
+    return render(request, "hotline/chat_start.html", {
+        "active": "help", "open": service.is_open(db, settings) and not blocked, "error": error,
+    }, status_code=status_code)
+
+
+@router.get("/help/chat")
+def chat_start_page(request: Request, db: DB):
+    chat = service.visitor_chat(db, request.cookies.get(CHAT_COOKIE))
+    if chat is not None and chat.status != ChatStatus.closed:
+        return redirect("/help/chat/room")
+    return _entry(request, db)
+
+
+@router.post("/help/chat")
+async def chat_start(request: Request, db: DB, language: Annotated[str, Form(max_length=5)] = ""):
+    settings = request.app.state.settings
+    address = request.client.host if request.client else None
+    try:
+        chat, raw, events = await run_in_threadpool(
+            service.start_chat, db, settings, language=language, address=address,
+            previous_token=request.cookies.get(CHAT_COOKIE))
+    except HarbourError as exc:
+        return _entry(request, db, status_code=exc.status_code, error=exc.text(), blocked=exc.status_code == 403)
+    await publish_all(request.app, events)
+    response = redirect("/help/chat/room", request)
+    # A session cookie (no Max-Age): gone when the browser closes; useless once the chat ends.
+    response.set_cookie(CHAT_COOKIE, raw, httponly=True, samesite="strict", secure=settings.secure_cookies,
+                        path="/help/chat")
+    return response
+
+
+@router.get("/help/chat/room")
+def chat_room(request: Request, db: DB):
+    chat = service.visitor_chat(db, request.cookies.get(CHAT_COOKIE))
+    if chat is None:
+        return redirect("/help/chat")
+    return render(request, "hotline/chat_room.html", {
+        "active": "help", "chat": chat, "chat_lang": chat.language, "notices": notices(request.app.state.settings),
+        "max_chars": request.app.state.settings.chat_max_chars,
+    })
+
+
+@router.post("/help/chat/end")
+async def chat_end(request: Request, db: DB):
+    """End the chat (the End button without JavaScript, and the quick exit's beacon)."""
+    chat = service.visitor_chat(db, request.cookies.get(CHAT_COOKIE))
+    if chat is not None:
+        events = await run_in_threadpool(service.visitor_close, db, chat_id=chat.id)
+        await publish_all(request.app, events)
+    response = redirect("/help", request)
+    response.delete_cookie(CHAT_COOKIE, path="/help/chat")
+    return response
+
+
+# -- console --------------------------------------------------------------------------
+def _console(request: Request, db, who, *, status_code: int = 200, error: str | None = None):
+    actor = who.actor
+    service.touch(db, actor=actor)
+    mine = service.my_chats(db, actor=actor)
+    history = {c.id: service.messages(db, chat_id=c.id) for c in mine}
+    return render(request, "hotline/chat_console.html", {
+        "active": "chat", "queue": service.queue(db, actor=actor), "mine": mine, "history": history,
+        "closed": service.recent_closed(db, actor=actor), "available": service.availability(db, actor=actor),
+        "colleagues": [u for u in hotline.hotline_staff(db) if u.id != actor.id],
+        "notices": notices(request.app.state.settings), "error": error, "reasons": dict(CloseReason.options()),
+        "max_chars": request.app.state.settings.chat_max_chars,
+    }, status_code=status_code)
+
+
+@router.get("/console/chat")
+def console(request: Request, db: DB, who: Who):
+    return _console(request, db, who)
+
+
+@router.get("/console/chat/queue")
+def queue_panel(request: Request, db: DB, who: Who):
+    service.touch(db, actor=who.actor)
+    return render(request, "hotline/_chat_queue.html", {"queue": service.queue(db, actor=who.actor)})
+
+
+@router.get("/console/chat/count")
+def queue_count(request: Request, db: DB, who: Who):
+    if who.role not in ("hotline_advocate", "hotline_supervisor"):
+        return render(request, "hotline/_chat_count.html", {"count": 0})
+    return render(request, "hotline/_chat_count.html", {"count": len(service.queue(db, actor=who.actor))})
+
+
+async def _act(request: Request, db, who, fn, *, then: str = "/console/chat"):
+    try:
+        result = await run_in_threadpool(fn)
+    except HarbourError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        db.rollback()
+        return _console(request, db, who, status_code=exc.status_code, error=exc.text())
+    events = result[1] if isinstance(result, tuple) else result
+    await publish_all(request.app, events or [])
+    return redirect(then, request)
+
+
+@router.post("/console/chat/availability")
+async def set_availability(request: Request, db: DB, who: Who, available: Annotated[str, Form(max_length=5)] = ""):
+    return await _act(request, db, who, lambda: service.set_available(db, actor=who.actor, available=available == "on"))
+
+
+@router.post("/console/chat/{chat_id}/take")
+async def take(request: Request, db: DB, who: Who, chat_id: IdPath):
+    return await _act(request, db, who, lambda: service.take(db, actor=who.actor, chat_id=chat_id),
+                      then=f"/console/chat#chat-{chat_id}")
+
+
+@router.post("/console/chat/{chat_id}/transfer")
+async def transfer(request: Request, db: DB, who: Who, chat_id: IdPath,
+                   to_user_id: Annotated[str, Form(max_length=12)] = ""):
+    if not to_user_id.isdigit():
+        return _console(request, db, who, status_code=422, error=gettext(N_("Choose a colleague.")))
+    return await _act(request, db, who, lambda: service.transfer(db, actor=who.actor, chat_id=chat_id,
+                                                                 to_user_id=int(to_user_id)))
+
+
+@router.post("/console/chat/{chat_id}/end")
+async def end(request: Request, db: DB, who: Who, chat_id: IdPath):
+    settings = request.app.state.settings
+    return await _act(request, db, who, lambda: service.end(db, settings, actor=who.actor, chat_id=chat_id))
+
+
+@router.post("/console/chat/{chat_id}/block")
+async def block(request: Request, db: DB, who: Who, chat_id: IdPath):
+    settings = request.app.state.settings
+    return await _act(request, db, who, lambda: service.end(db, settings, actor=who.actor, chat_id=chat_id,
+                                                            block=True))
+
+
+@router.post("/console/chat/{chat_id}/case")
+def to_case(request: Request, db: DB, who: Who, chat_id: IdPath):
+    try:
+        _contact, case, _transcript = service.convert_to_case(db, actor=who.actor, chat_id=chat_id)
+    except HarbourError as exc:
+        if exc.status_code in (403, 404):
+            raise
+        db.rollback()
+        return _console(request, db, who, status_code=exc.status_code, error=exc.text())
+    return redirect(f"/console/cases/{case.id}", request)
+
+
+@router.get("/console/chat/transcripts/{transcript_id}")
+def transcript(request: Request, db: DB, who: Who, transcript_id: IdPath):
+    row = service.read_transcript(db, actor=who.actor, transcript_id=transcript_id)
+    return render(request, "hotline/chat_transcript.html", {"active": "cases", "t": row})
+
+
+@router.get("/console/chat/case/{case_id}/transcripts")
+def case_transcripts(request: Request, db: DB, who: Who, case_id: IdPath):
+    rows = service.transcripts_for_case(db, actor=who.actor, case_id=case_id)
+    return render(request, "hotline/_chat_transcripts.html", {"rows": rows})
+
+
