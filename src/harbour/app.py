@@ -42,11 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from harbour.directory import views_referrals as referrals_views
     from harbour.hotline import api as hotline_api
     from harbour.hotline import views as hotline_views
+    from harbour.hotline.chat import views as chat_views
+    from harbour.hotline.chat import ws as chat_ws
     from harbour.plan import api as plan_api
     from harbour.plan import views as plan_views
     from harbour.web import views as site_views
 
     for module in (site_views, hotline_views, hotline_api, directory_views, referrals_views, referrals_api,
-                   directory_api, plan_views, plan_api):
+                   directory_api, plan_views, plan_api, chat_views, chat_ws):
         app.include_router(module.router)
     return app
