@@ -115,9 +115,12 @@ def live_server_env(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server(live_server_env) -> str:
+def live_server(request) -> str:
     """Base URL (http://127.0.0.1:PORT) of a real Harbour server with demo data."""
-    env = live_server_env
+    if os.environ.get("HARBOUR_TEST_LIVE_URL"):  # developers: reuse a server already running with demo data
+        yield os.environ["HARBOUR_TEST_LIVE_URL"].rstrip("/")
+        return
+    env = request.getfixturevalue("live_server_env")
     base = env["HARBOUR_BASE_URL"]
     log = Path(env["HARBOUR_LOG"])
     with log.open("ab") as out:
