@@ -199,17 +199,17 @@ def page(new_page):
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _save_shot(page, name: str) -> Path:
+def _save_shot(page, name: str, *, full_page: bool = True) -> Path:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "page"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{safe}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
 @pytest.fixture
 def shot():
-    """shot(page, name): save a full-page screenshot as test-artifacts/screenshots/<name>.png."""
+    """shot(page, name, full_page=True): save a screenshot as test-artifacts/screenshots/<name>.png."""
     return _save_shot
 
 
