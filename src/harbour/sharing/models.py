@@ -171,7 +171,7 @@ class PersonKey(Base):
     digest: Mapped[str] = mapped_column(String(64))
 
 
-class Phone(_Provenance, Base):
+class AgencyPhone(_Provenance, Base):
     __tablename__ = "sharing_phone"
     __table_args__ = _owned("sharing_phone", person=True)
 
@@ -211,7 +211,7 @@ class Vehicle(_Provenance, Base):
     year: Mapped[int | None] = mapped_column(Integer)
 
 
-class Location(_Provenance, Base):
+class AgencyLocation(_Provenance, Base):
     __tablename__ = "sharing_location"
     __table_args__ = _owned("sharing_location", person=True)
 
@@ -431,6 +431,10 @@ RLS_TABLES: dict[str, tuple[str, ...]] = {
     "sharing_match": (),  # server-side only (cross-agency mode)
     "sharing_entity_member": (),
 }
+
+# Short names (the class names carry an "Agency" prefix: the directory has its own HSDS Phone and Location).
+Phone = AgencyPhone
+Location = AgencyLocation
 
 RECORD_MODELS = {"person": Person, "phone": Phone, "handle": Handle, "vehicle": Vehicle, "location": Location,
                  "occurrence": Occurrence}
