@@ -25,9 +25,14 @@ app.add_typer(users_app, name="users")
 def _register_domains() -> None:
     from harbour.directory.cli import app as directory_app
     from harbour.plan.cli import app as plan_app
+    from harbour.sharing.linkcli import link_app, pprl_app
+    from harbour.stats.cli import app as stats_app
 
     app.add_typer(directory_app, name="directory")
     app.add_typer(plan_app, name="plan")
+    app.add_typer(link_app, name="link")
+    app.add_typer(pprl_app, name="pprl")
+    app.add_typer(stats_app, name="stats")
 
 
 _register_domains()

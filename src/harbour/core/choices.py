@@ -68,6 +68,8 @@ class ApiScope(Choice):
     referrals_write = "referrals:write", N_("Send, answer and update referrals")
     plan_read = "plan:read", N_("Read action plans, deliverables, status and approved progress updates")
     plan_write = "plan:write", N_("Write and review action-plan progress updates and indicator values")
+    stats_read = "stats:read", N_("Read statistics: dashboards (exact numbers only for analysts and researchers), "
+                                  "releases and the privacy budget")
 
 
 # Which API scopes each role may put on its tokens; domains extend this as they add APIs.
@@ -83,6 +85,9 @@ ROLE_SCOPES: dict[str, set[str]] = {
 # Action plans: every role may read them (they are public); the plan coordinator also writes.
 for _role in Role:
     ROLE_SCOPES[_role] = set(ROLE_SCOPES.get(_role, set())) | {ApiScope.plan_read}
+# Statistics: every role may read the public (disclosure-controlled) numbers; the service decides the rest.
+for _role in Role:
+    ROLE_SCOPES[_role] = set(ROLE_SCOPES.get(_role, set())) | {ApiScope.stats_read}
 ROLE_SCOPES[Role.plan_coordinator] |= {ApiScope.plan_write}
 
 

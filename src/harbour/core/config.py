@@ -33,6 +33,24 @@ class Settings(BaseSettings):
     default_purpose: str = "case_management"
     referral_response_hours: int = Field(default=24, ge=1, le=336,
                                          description="hours a provider has to answer a referral")
+    stats_dir: Path = Field(default=REPO_ROOT / "var" / "stats",
+                            description="the de-identified analytic store (Parquet files) and release working files")
+    stats_privacy_budget: float = Field(default=4.0, gt=0, le=100,
+                                        description="total differential-privacy epsilon per data year")
+    stats_default_epsilon: float = Field(default=1.0, gt=0, le=100, description="epsilon of a DP release by default")
+    # live web chat (hotline.chat)
+    chat_hours: str = Field(default="", pattern=r"^(\d{2}:\d{2}-\d{2}:\d{2})?$",
+                            description="daily chat hours HH:MM-HH:MM in chat_timezone; empty: whenever an advocate "
+                                        "is available")
+    chat_timezone: str = "America/Toronto"
+    chat_idle_seconds: int = Field(default=300, ge=1, description="an active chat closes after this long "
+                                                                 "without a word from the visitor")
+    chat_max_chars: int = Field(default=1000, ge=1, le=1500, description="longest chat message")
+    chat_rate_messages: int = Field(default=20, ge=1, description="messages per connection per chat_rate_seconds")
+    chat_rate_seconds: int = Field(default=10, ge=1)
+    chat_block_hours: int = Field(default=24, ge=1, description="how long an advocate's block lasts")
+    chat_retention_hours: int = Field(default=24, ge=1, description="closed chats not turned into a case are "
+                                                                   "deleted after this long")
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,0 +1,165 @@
+"""Statistics business actions: build the store, dashboards for an audience, releases, the budget ledger.
+
+Access: the public dashboard (disclosure-controlled numbers) is open to everyone; exact de-identified numbers
+(the internal dashboard) only to ``INTERNAL_ROLES``; publishing a release (which may spend privacy budget) and
+rebuilding the store only to ``RELEASE_ROLES`` (administrators) or the command line.  Every build and release
+writes an audit entry in the same transaction as its records.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harbour.core.audit import Actor
+from harbour.core.audit import record as audit
+from harbour.core.choices import Role
+from harbour.core.config import Settings
+from harbour.core.db import utcnow
+from harbour.core.errors import NotFound, ValidationFailed
+from harbour.core.i18n import N_
+from harbour.core.security import ensure_role
+from harbour.stats import dashboards, dp, release, standard, store, synth
+from harbour.stats.choices import ALL, INTERNAL_ROLES, RELEASE_ROLES, Audience, ReleaseMode
+from harbour.stats.models import Release
+
+CLI_ACTOR = Actor(None, "system:stats-cli", Role.admin.value)
+
+
+def root(settings: Settings) -> Path:
+    return Path(settings.stats_dir)
+
+
+def build_store(db: Session, settings: Settings, *, actor: Actor, full: bool = False,
+                now: datetime | None = None) -> store.BuildResult:
+    ensure_role(actor, RELEASE_ROLES, N_("Only administrators rebuild the statistics store."))
+    result = store.build(db, root(settings), full=full, now=now)
+    if result.mode != "unchanged":
+        audit(db, actor, "build", "stats_store", None, detail={"mode": result.mode, "rows": result.rows,
+                                                                  "partitions": len(result.rewritten)})
+        db.commit()
+    return result
+
+
+def ensure_store(db: Session, settings: Settings) -> None:
+    """Build the store on first use (the web app and the report need one)."""
+    if store.read_manifest(root(settings)) is None:
+        build_store(db, settings, actor=CLI_ACTOR)
+
+
+def check_audience(actor: Actor | None, audience: str) -> str:
+    if audience not in Audience.codes():
+        raise ValidationFailed(N_("Unknown audience."), fields={"audience": N_("Use public or internal.")})
+    if audience == Audience.internal:
+        if actor is None:
+            raise NotFound()
+        ensure_role(actor, INTERNAL_ROLES, N_("Exact statistics are for analysts, researchers and administrators."))
+    return audience
+
+
+def dashboard(settings: Settings, *, actor: Actor | None, year: str | int | None = None, geo: str | None = None,
+              audience: str = Audience.public) -> dict:
+    """Every table for one filter, for the audience (public numbers are disclosure-controlled)."""
+    check_audience(actor, audience)
+    u = dashboards.universe(root(settings))
+    y, g = dashboards.check_filters(u, year, geo)
+    data = dashboards.view(u, year=y, geo=g, public=audience == Audience.public)
+    data["fingerprint"] = u.fingerprint
+    data["audience"] = audience
+    return data
+
+
+def check_mode(mode: str | None) -> str:
+    if mode not in ReleaseMode.codes():
+        raise ValidationFailed(N_("Unknown release mode."), fields={"mode": N_("Use suppress or dp.")})
+    return mode
+
+
+def publish_release(db: Session, settings: Settings, *, actor: Actor, out_dir: Path, mode: str = "suppress",
+                    year: int | None = None, epsilon: float | None = None, with_synth: bool = True) -> Release:
+    """Compute and write a release, record it (and its privacy spend) with an audit entry; all or nothing."""
+    ensure_role(actor, RELEASE_ROLES, N_("Only administrators publish statistics releases."))
+    mode = check_mode(mode)
+    u = dashboards.universe(root(settings))
+    if year is not None:
+        dashboards.check_filters(u, year, ALL)
+    if not u.years:
+        raise ValidationFailed(N_("The statistics store is empty: run harbour stats build first."))
+    years = [int(year)] if year is not None else [int(y) for y in u.years]
+    if mode == ReleaseMode.dp:
+        epsilon = dp.check_epsilon(settings.stats_default_epsilon if epsilon is None else epsilon,
+                                   settings.stats_privacy_budget)
+        dp.ensure_budget(db, years, epsilon, settings.stats_privacy_budget)
+        data = dp_data(settings, u, year, epsilon, with_synth)
+    else:
+        if epsilon is not None:
+            raise ValidationFailed(N_("Epsilon applies to dp mode only."), fields={"epsilon": N_("Leave it out.")})
+        data = release.suppressed_release(u, year)
+    now = utcnow()
+    reference = f"{mode}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}".upper()
+    files = release.write(data, out_dir, reference, now.isoformat())
+    rel = Release(reference=reference, mode=mode, years=years, epsilon=epsilon, store_fingerprint=u.fingerprint,
+                  standard_version=standard.dictionary()["version"], cells_published=data.published,
+                  cells_withheld=data.withheld, files=files, created_by_id=actor.id, created_by=actor.label,
+                  created_at=now)
+    db.add(rel)
+    db.flush()
+    if mode == ReleaseMode.dp:
+        counts_eps = epsilon * (1 - release.SYNTH_SHARE) if data.synthetic is not None else epsilon
+        dp.record_spend(db, rel.id, years, counts_eps, "discrete_laplace_counts")
+        if data.synthetic is not None:
+            dp.record_spend(db, rel.id, years, epsilon - counts_eps, "pac_synth_aggregate_seeded")
+    audit(db, actor, "publish", "stats_release", rel.id,
+          detail={"mode": mode, "years": years, "epsilon": epsilon, "cells_published": data.published,
+                  "cells_withheld": data.withheld, "files": len(files)})
+    db.commit()
+    return rel
+
+
+def dp_data(settings: Settings, u: dashboards.Universe, year: int | None, epsilon: float,
+            with_synth: bool) -> release.ReleaseData:
+    ints, _ = release.release_years(u, year)
+    real = []
+    if with_synth:
+        con = store.connect(root(settings))
+        try:
+            real = synth.real_records(con, ints)
+        finally:
+            con.close()
+        with_synth = len(real) >= synth.MIN_RECORDS
+    data = release.dp_release(u, year, epsilon, with_synth=with_synth)
+    if with_synth:
+        try:
+            fake = synth.synthesise(real, epsilon=epsilon * release.SYNTH_SHARE)
+        except ValueError:
+            raise ValidationFailed(N_("The synthesiser could not fit these records at this epsilon; nothing was "
+                                      "released. Try a larger epsilon or leave synthetic data out."),
+                                   fields={"epsilon": N_("Too small for synthetic data.")}) from None
+        data.synthetic, data.quality = fake, synth.tvd(real, fake)
+        data.parameters["synthetic"] = {"synthesiser": "pac-synth DpAggregateSeededSynthesizer",
+                                        "epsilon": round(epsilon * release.SYNTH_SHARE, 6), "reporting_length": 3,
+                                        "delta": "1 / (ln(n) * n), set by pac-synth", "records": len(fake)}
+    return data
+
+
+def list_releases(db: Session, *, actor: Actor) -> list[Release]:
+    ensure_role(actor, INTERNAL_ROLES)
+    return list(db.execute(select(Release).order_by(Release.created_at.desc(), Release.id.desc())).scalars())
+
+
+def get_release(db: Session, *, actor: Actor, release_id: int) -> Release:
+    ensure_role(actor, INTERNAL_ROLES)
+    rel = db.get(Release, release_id)
+    if rel is None:
+        raise NotFound()
+    return rel
+
+
+def budget(db: Session, settings: Settings, *, actor: Actor) -> list[dict]:
+    ensure_role(actor, INTERNAL_ROLES)
+    years = [int(y) for y in dashboards.universe(root(settings)).years]
+    return dp.ledger(db, sorted(set(years) | set(dp.spent(db))), settings.stats_privacy_budget)
