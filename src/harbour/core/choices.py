@@ -68,6 +68,8 @@ class ApiScope(Choice):
     referrals_write = "referrals:write", N_("Send, answer and update referrals")
     plan_read = "plan:read", N_("Read action plans, deliverables, status and approved progress updates")
     plan_write = "plan:write", N_("Write and review action-plan progress updates and indicator values")
+    sharing_read = "sharing:read", N_("Read your agency's records, hits, agreements and disclosure requests")
+    sharing_write = "sharing:write", N_("Ingest your agency's records, request and decide disclosures, submit encodings")
     stats_read = "stats:read", N_("Read statistics: dashboards (exact numbers only for analysts and researchers), "
                                   "releases and the privacy budget")
 
@@ -89,6 +91,10 @@ for _role in Role:
 for _role in Role:
     ROLE_SCOPES[_role] = set(ROLE_SCOPES.get(_role, set())) | {ApiScope.stats_read}
 ROLE_SCOPES[Role.plan_coordinator] |= {ApiScope.plan_write}
+# Sharing: members of agencies (analysts, data stewards, hotline supervisors) and administrators (agencies,
+# agreements, linkage); the sharing service decides what each may do with them.
+for _role in (Role.agency_analyst, Role.agency_data_steward, Role.hotline_supervisor, Role.admin):
+    ROLE_SCOPES[_role] = set(ROLE_SCOPES.get(_role, set())) | {ApiScope.sharing_read, ApiScope.sharing_write}
 
 
 def scopes_for_role(role: str) -> list[tuple[str, str]]:
