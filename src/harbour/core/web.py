@@ -116,6 +116,8 @@ class BodyLimit:
     read here up to the limit and then replayed to the application."""
 
     UPLOAD_PATHS = ("/api/v1/directory/hsds",)
+    UPLOAD_PREFIXES = ("/api/v1/sharing/ingest/", "/api/v1/sharing/pprl/", "/console/sharing/ingest",
+                       "/console/sharing/pprl")
 
     def __init__(self, app, max_bytes: int, max_upload_bytes: int | None = None):
         self.app = app
@@ -125,7 +127,9 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.max_upload_bytes if scope.get("path") in self.UPLOAD_PATHS else self.max_bytes
+        path = scope.get("path") or ""
+        upload = path in self.UPLOAD_PATHS or path.startswith(self.UPLOAD_PREFIXES)
+        limit = self.max_upload_bytes if upload else self.max_bytes
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None:
