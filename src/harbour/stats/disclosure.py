@@ -127,11 +127,12 @@ def recoverable(equations: list[Equation], suppressed: set[Key]) -> set[Key]:
 
 def _nearest_complement(start: Key, values: dict[Key, int], equations: list[Equation], suppressed: set[Key],
                         by_key: dict[Key, list[int]]) -> Key | None:
-    """A published cell to withhold next to ``start``: searching outwards through equations whose withheld
-    members connect to it, the smallest positive published member of the nearest such equation."""
+    """A published cell to withhold near ``start``: searching outwards through equations whose withheld members
+    connect to it, the smallest positive published member of the equations within two steps."""
     seen_keys, seen_eqs, frontier = {start}, set(), [start]
+    candidates: list[Key] = []
+    depth = 0
     while frontier:
-        candidates: list[Key] = []
         nxt: list[Key] = []
         for k in frontier:
             for i in by_key.get(k, ()):
@@ -146,10 +147,11 @@ def _nearest_complement(start: Key, values: dict[Key, int], equations: list[Equa
                             nxt.append(m)
                     elif values.get(m, 0) > 0:
                         candidates.append(m)
-        if candidates:
+        depth += 1
+        if candidates and depth >= 2:  # look one level further: a smaller cell nearby is a cheaper complement
             return min(candidates, key=lambda c: (values[c], str(c)))
         frontier = nxt
-    return None
+    return min(candidates, key=lambda c: (values[c], str(c))) if candidates else None
 
 
 def protect(values: dict[Key, int], equations: Iterable[Equation], *, audit: bool = True,
