@@ -286,6 +286,8 @@ def upgrade() -> None:
     op.create_table('sharing_disclosure_request',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('hit_id', sa.Integer(), nullable=False),
+    sa.Column('match_id', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('requester_agency_id', sa.Integer(), nullable=False),
     sa.Column('owner_agency_id', sa.Integer(), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
@@ -300,12 +302,14 @@ def upgrade() -> None:
     sa.Column('created_at', harbour.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_sharing_disclosure_request_decided_by_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['hit_id'], ['sharing_hit.id'], name=op.f('fk_sharing_disclosure_request_hit_id_sharing_hit'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['match_id'], ['sharing_match.id'], name=op.f('fk_sharing_disclosure_request_match_id_sharing_match'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['owner_agency_id'], ['sharing_agency.id'], name=op.f('fk_sharing_disclosure_request_owner_agency_id_sharing_agency')),
     sa.ForeignKeyConstraint(['requested_by_id'], ['user_account.id'], name=op.f('fk_sharing_disclosure_request_requested_by_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['requester_agency_id'], ['sharing_agency.id'], name=op.f('fk_sharing_disclosure_request_requester_agency_id_sharing_agency')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sharing_disclosure_request'))
     )
     op.create_index(op.f('ix_sharing_disclosure_request_hit_id'), 'sharing_disclosure_request', ['hit_id'], unique=False)
+    op.create_index(op.f('ix_sharing_disclosure_request_match_id'), 'sharing_disclosure_request', ['match_id'], unique=False)
     op.create_index(op.f('ix_sharing_disclosure_request_owner_agency_id'), 'sharing_disclosure_request', ['owner_agency_id'], unique=False)
     op.create_index(op.f('ix_sharing_disclosure_request_requester_agency_id'), 'sharing_disclosure_request', ['requester_agency_id'], unique=False)
     op.create_index(op.f('ix_sharing_disclosure_request_status'), 'sharing_disclosure_request', ['status'], unique=False)

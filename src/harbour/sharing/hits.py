@@ -118,7 +118,8 @@ def request_disclosure(db: Session, *, actor: Actor, hit_id: int, purpose: str, 
                                                             DisclosureRequest.status == "pending")).first()
     if pending:
         raise Conflict(N_("A request for this hit is already waiting for the data steward."))
-    req = DisclosureRequest(hit_id=hit.id, requester_agency_id=hit.agency_id, owner_agency_id=hit.other_agency_id,
+    req = DisclosureRequest(hit_id=hit.id, match_id=hit.match_id, category=hit.category,
+                            requester_agency_id=hit.agency_id, owner_agency_id=hit.other_agency_id,
                             requested_by_id=actor.id, purpose=purpose, level_requested=level,
                             justification=justification)
     db.add(req)
@@ -149,7 +150,7 @@ def get_request(db: Session, *, actor: Actor, request_id: int) -> DisclosureRequ
 def owner_record_id(db: Session, req: DisclosureRequest) -> str:
     """The owner's record behind a request (read from the server-side match)."""
     with rls.across_agencies(db):
-        match = db.get(Match, req.hit.match_id)
+        match = db.get(Match, req.match_id)
     if match is None:
         raise NotFound()
     return match.record_a if match.agency_a_id == req.owner_agency_id else match.record_b
@@ -169,7 +170,7 @@ def decide(db: Session, *, actor: Actor, request_id: int, decision: str, level: 
         level = level or req.level_requested
         if LEVEL_RANK[level] > LEVEL_RANK[req.level_requested]:
             raise ValidationFailed(N_("A steward may approve less than was asked, never more."))
-        allowed = access.level(db, req.requester_agency_id, req.owner_agency_id, req.hit.category, req.purpose)
+        allowed = access.level(db, req.requester_agency_id, req.owner_agency_id, req.category, req.purpose)
         if allowed is None:
             raise Forbidden(N_("No data-sharing agreement in force allows this access for that purpose."))
         if LEVEL_RANK[level] > LEVEL_RANK[allowed]:
@@ -230,14 +231,14 @@ def disclosure(db: Session, *, actor: Actor, request_id: int) -> dict:
     if req.status != "approved":
         raise Conflict(N_("Nothing is disclosed until the data steward approves the request."))
     if viewer.agency_id == req.requester_agency_id:
-        current = access.require(db, req.requester_agency_id, req.owner_agency_id, req.hit.category, req.purpose,
+        current = access.require(db, req.requester_agency_id, req.owner_agency_id, req.category, req.purpose,
                                  actor=actor, record_type="sharing_disclosure_request", record_id=req.id)
         level = min(req.level_granted, current.value, key=lambda lv: LEVEL_RANK[lv])
     else:
         level = req.level_granted
     record_id = owner_record_id(db, req)
     person = None
-    if req.hit.category == "person":
+    if req.category == "person":
         person = db.execute(select(Person).where(Person.agency_id == req.owner_agency_id,
                                                  Person.record_id == record_id)).scalar_one_or_none()
     fields = person_fields(person, level, record_id=record_id)

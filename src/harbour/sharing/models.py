@@ -381,6 +381,9 @@ class DisclosureRequest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hit_id: Mapped[int] = mapped_column(ForeignKey("sharing_hit.id", ondelete="CASCADE"), index=True)
+    # copied from the hit/match so the owner's steward never needs the requester's hit row (RLS keeps it private)
+    match_id: Mapped[int] = mapped_column(ForeignKey("sharing_match.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(20), default="person")
     requester_agency_id: Mapped[int] = mapped_column(ForeignKey("sharing_agency.id"), index=True)
     owner_agency_id: Mapped[int] = mapped_column(ForeignKey("sharing_agency.id"), index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -394,7 +397,6 @@ class DisclosureRequest(Base):
     decision_note: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    hit: Mapped[Hit] = relationship(lazy="joined")
     requester_agency: Mapped[Agency] = relationship(foreign_keys=[requester_agency_id], lazy="joined")
     owner_agency: Mapped[Agency] = relationship(foreign_keys=[owner_agency_id], lazy="joined")
 
