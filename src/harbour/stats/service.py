@@ -132,6 +132,8 @@ def dp_data(settings: Settings, u: dashboards.Universe, year: int | None, epsilo
             con.close()
         with_synth = len(real) >= synth.MIN_RECORDS
     data = release.dp_release(u, year, epsilon, with_synth=with_synth)
+    if real and not with_synth:
+        data.parameters["synthetic"] = f"not produced: fewer than {synth.MIN_RECORDS} situations in the release"
     if with_synth:
         try:
             fake = synth.synthesise(real, epsilon=epsilon * release.SYNTH_SHARE)

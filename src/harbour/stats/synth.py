@@ -14,7 +14,7 @@ SYNTH_COLUMNS = ("yearOfRegistration", "province", "gender", "ageBroad", "nation
                  "isForcedLabour", "isForcedMarriage", "isChildTrafficking", "meansOfControlThreats",
                  "meansOfControlDebtBondage", "meansOfControlWithholdsDocuments", "recruiterRelationIntimatePartner",
                  "recruitmentJobOffer", "firstChannel", "riskLevel")
-MIN_RECORDS = 200  # fewer real records: no synthetic microdata (the DP marginals would be mostly noise)
+MIN_RECORDS = 100  # fewer real records: no synthetic microdata (the DP marginals would be mostly noise)
 
 
 def _text(v) -> str:
