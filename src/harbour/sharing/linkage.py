@@ -280,7 +280,10 @@ def read_canonical_csv(path: str | Path) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError) as exc:
         raise LinkageInputError(f"{path} is not a well-formed CSV file ({str(exc).splitlines()[0]})") from None
     frame.columns = [c.strip() for c in frame.columns]
-    return frame[CANONICAL_COLUMNS]
+    frame = frame[CANONICAL_COLUMNS].copy()
+    for c in ("record_id", "agency"):
+        frame[c] = frame[c].str.strip()
+    return frame
 
 
 def link_csv(input_path, out_path, *, model: LinkageModel | None = None, threshold: float = 0.95) -> dict:
