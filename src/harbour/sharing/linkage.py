@@ -40,6 +40,9 @@ __all__ = ["CANONICAL_COLUMNS", "LinkageModel", "Match", "LinkageInputError", "d
 
 log = logging.getLogger(__name__)
 UID_SEP = "|"
+#: below this many records, value frequencies say little (three Tremblays among five records are not evidence
+#: that Tremblay is common), so term-frequency adjustments are switched off
+TF_MIN_RECORDS = 1000
 
 
 class LinkageInputError(ValueError):
@@ -107,8 +110,9 @@ def _db_api(backend: str, spark):
 def _linker(prepared: pd.DataFrame, settings, db_api):
     from splink import Linker
 
+    logging.getLogger("splink").setLevel(logging.ERROR)  # no "u values not fully trained" noise on stderr
     table = db_api.register(prepared, table_name="harbour_persons")
-    return Linker(table, settings, log_level=logging.WARNING)
+    return Linker(table, settings, log_level=None)
 
 
 # ---------------------------------------------------------------------------------------------- training
@@ -146,6 +150,16 @@ def train(rows: Any, *, seed: int = 42, max_u_pairs: float = 1e6, max_em_pairs: 
 
 
 # ---------------------------------------------------------------------------------------------- prediction
+def _settings(model: LinkageModel, dialect: str, records: int) -> dict:
+    settings = settings_for(model, dialect)
+    if records < TF_MIN_RECORDS:
+        for comparison in settings["comparisons"]:
+            for level in comparison["comparison_levels"]:
+                for key in ("tf_adjustment_column", "tf_adjustment_weight", "tf_minimum_u_value"):
+                    level.pop(key, None)
+    return settings
+
+
 def _split(uid: str) -> tuple[str, str]:
     agency, _, record_id = uid.partition(UID_SEP)
     return agency, record_id
@@ -175,7 +189,7 @@ def predict(rows: Any, model: LinkageModel | None = None, *, threshold: float = 
     prepared = _prepared(rows)
     if len(prepared) < 2:
         return []
-    settings = settings_for(model, "spark" if backend == "spark" else "duckdb")
+    settings = _settings(model, "spark" if backend == "spark" else "duckdb", len(prepared))
     linker = _linker(prepared, settings, _db_api(backend, spark))
     table = _predict_table(linker, threshold)
     names = model.comparison_names
@@ -244,7 +258,7 @@ def link_frame(rows: Any, model: LinkageModel | None = None, *, threshold: float
         clusters = pd.DataFrame({"agency": prepared["agency"], "record_id": prepared["record_id"],
                                  "entity_id": [entity_id_for(u) for u in prepared["uid"]]})
         return LinkResult(clusters, 0, len(prepared))
-    linker = _linker(prepared, settings_for(model, "duckdb"), _duckdb_api())
+    linker = _linker(prepared, _settings(model, "duckdb", len(prepared)), _duckdb_api())
     table = _predict_table(linker, threshold)
     pairs = int(linker._db_api._execute_sql_against_backend(
         f"select count(*) from {table.physical_name}").fetchone()[0])
