@@ -213,6 +213,8 @@ def console_home(request: Request, who: Who):
         return redirect("/portal")
     if who.role == Role.plan_coordinator:
         return redirect("/console/plan")
+    if who.role in (Role.agency_analyst, Role.agency_data_steward):
+        return redirect("/console/sharing")
     return redirect("/account")
 
 
