@@ -261,7 +261,7 @@ def link_frame(rows: Any, model: LinkageModel | None = None, *, threshold: float
     linker = _linker(prepared, _settings(model, "duckdb", len(prepared)), _duckdb_api())
     table = _predict_table(linker, threshold)
     pairs = int(linker._db_api._execute_sql_against_backend(
-        f"select count(*) from {table.physical_name}").fetchone()[0])
+        f"select count(*) from {table.physical_name}").fetchall()[0][0])
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         table, threshold_match_probability=threshold)
     rel = linker._db_api._execute_sql_against_backend(f"select uid, cluster_id from {clustered.physical_name}")

@@ -21,11 +21,11 @@ MAX_PROBLEMS_SHOWN = 20
 
 
 def _fail(message: str, problems: list[str] | None = None) -> None:
-    typer.echo(_("error: {message}", message=message), err=True)
+    typer.echo(_("error: %(problem)s", problem=message), err=True)
     for line in (problems or [])[:MAX_PROBLEMS_SHOWN]:
         typer.echo(f"  {line}", err=True)
     if problems and len(problems) > MAX_PROBLEMS_SHOWN:
-        typer.echo(_("  ... and {n} more", n=len(problems) - MAX_PROBLEMS_SHOWN), err=True)
+        typer.echo(_("  ... and %(n)s more", n=len(problems) - MAX_PROBLEMS_SHOWN), err=True)
     raise typer.Exit(2)
 
 
@@ -35,11 +35,11 @@ def _load_model(path: Path | None):
     if path is None:
         return default_model()
     if not path.is_file():
-        _fail(_("no such model file: {path}", path=path))
+        _fail(_("no such model file: %(path)s", path=path))
     try:
         return LinkageModel.from_json(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        _fail(_("{path}: {problem}", path=path, problem=str(exc)))
+        _fail(_("%(path)s: %(problem)s", path=path, problem=str(exc)))
 
 
 def _check_threshold(threshold: float) -> None:
@@ -65,9 +65,9 @@ def link_csv_cmd(
     except LinkageInputError as exc:
         _fail(str(exc), exc.problems)
     except OSError as exc:
-        _fail(_("cannot write {path}: {reason}", path=out, reason=exc.strerror or exc))
-    typer.echo(_("{records} records -> {entities} entities ({cross} spanning several agencies), "
-                 "{pairs} linked pairs; written to {out}",
+        _fail(_("cannot write %(path)s: %(reason)s", path=out, reason=exc.strerror or exc))
+    typer.echo(_("%(records)s records -> %(entities)s entities (%(cross)s spanning several agencies), "
+                 "%(pairs)s linked pairs; written to %(out)s",
                  records=summary["records"], entities=summary["entities"], cross=summary["cross_agency_entities"],
                  pairs=summary["pairs"], out=out))
 
@@ -88,8 +88,8 @@ def link_train_cmd(
     try:
         out.write_text(trained.to_json(), encoding="utf-8")
     except OSError as exc:
-        _fail(_("cannot write {path}: {reason}", path=out, reason=exc.strerror or exc))
-    typer.echo(_("model {version} trained on {n} records; written to {out}", version=trained.version,
+        _fail(_("cannot write %(path)s: %(reason)s", path=out, reason=exc.strerror or exc))
+    typer.echo(_("model %(version)s trained on %(n)s records; written to %(out)s", version=trained.version,
                  n=trained.trained_on, out=out))
 
 
@@ -97,14 +97,14 @@ def _read_document(path: Path) -> dict:
     from harbour.sharing.pprl import validate_document
 
     if not path.is_file():
-        _fail(_("no such file: {path}", path=path))
+        _fail(_("no such file: %(path)s", path=path))
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
-        _fail(_("{path} is not a JSON document", path=path))
+        _fail(_("%(path)s is not a JSON document", path=path))
     problems = validate_document(doc)
     if problems:
-        _fail(_("{path} is not a valid encoding document", path=path), problems)
+        _fail(_("%(path)s is not a valid encoding document", path=path), problems)
     return doc
 
 
@@ -134,8 +134,8 @@ def link_pprl_cmd(
             for p in pairs:
                 writer.writerow([p.record_id_a, p.record_id_b, f"{p.score:.4f}"])
     except OSError as exc:
-        _fail(_("cannot write {path}: {reason}", path=out, reason=exc.strerror or exc))
-    typer.echo(_("{n} matched pairs between {a} and {b} records; written to {out}", n=len(pairs),
+        _fail(_("cannot write %(path)s: %(reason)s", path=out, reason=exc.strerror or exc))
+    typer.echo(_("%(n)s matched pairs between %(a)s and %(b)s records; written to %(out)s", n=len(pairs),
                  a=len(a["records"]), b=len(b["records"]), out=out))
 
 
@@ -157,18 +157,18 @@ def pprl_encode_cmd(
         if agency is None:
             agencies = sorted(set(frame["agency"].str.strip()) - {""})
             if len(agencies) != 1:
-                _fail(_("the CSV holds {n} agencies; name the one to encode with --agency", n=len(agencies)))
+                _fail(_("the CSV holds %(n)s agencies; name the one to encode with --agency", n=len(agencies)))
             agency = agencies[0]
         else:
             frame = frame[frame["agency"].str.strip() == agency]
             if frame.empty:
-                _fail(_("the CSV holds no records of agency {agency}", agency=agency))
+                _fail(_("the CSV holds no records of agency %(agency)s", agency=agency))
         doc = encode_rows(frame, secret, agency=agency)
     except (LinkageInputError, PprlError) as exc:
         _fail(str(exc), getattr(exc, "problems", None))
     try:
         out.write_text(json.dumps(doc), encoding="utf-8")
     except OSError as exc:
-        _fail(_("cannot write {path}: {reason}", path=out, reason=exc.strerror or exc))
-    typer.echo(_("{n} records of {agency} encoded; written to {out}", n=len(doc["records"]), agency=agency,
+        _fail(_("cannot write %(path)s: %(reason)s", path=out, reason=exc.strerror or exc))
+    typer.echo(_("%(n)s records of %(agency)s encoded; written to %(out)s", n=len(doc["records"]), agency=agency,
                  out=out))

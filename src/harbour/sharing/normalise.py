@@ -70,7 +70,7 @@ def _per_distinct(series: pd.Series, func) -> pd.Series:
 def name_key(value: str) -> str | None:
     """Accent-free lower-case letters only: "Côté-St Pierre" -> "cotestpierre"."""
     text = strip_accents(value).lower()
-    text = re.sub(r"\bsainte?\b", "st", text)
+    text = re.sub(r"\b(sainte?|ste)\b", "st", text)
     text = re.sub(r"[^a-z]", "", text)
     return text or None
 
