@@ -25,11 +25,13 @@ app.add_typer(users_app, name="users")
 def _register_domains() -> None:
     from harbour.directory.cli import app as directory_app
     from harbour.plan.cli import app as plan_app
+    from harbour.sharing.cli import app as sharing_app
     from harbour.sharing.linkcli import link_app, pprl_app
     from harbour.stats.cli import app as stats_app
 
     app.add_typer(directory_app, name="directory")
     app.add_typer(plan_app, name="plan")
+    app.add_typer(sharing_app, name="sharing")
     app.add_typer(link_app, name="link")
     app.add_typer(pprl_app, name="pprl")
     app.add_typer(stats_app, name="stats")
@@ -77,6 +79,21 @@ def db_downgrade(revision: str) -> None:
 
     downgrade(get_settings().database_url, revision)
     typer.echo(f"database at revision {revision}")
+
+
+@db_app.command("create-app-role")
+def db_create_app_role(name: str = typer.Argument(..., help="e.g. harbour_app"),
+                       password: str = typer.Option(None, help="login password (omit with trust or peer auth)")) -> None:
+    """PostgreSQL: create the application's role — not superuser, no BYPASSRLS, owns no table — with DML on
+    every table; run as the administrator that owns the tables, then point HARBOUR_DATABASE_URL at NAME."""
+    from harbour.sharing.rls import create_app_role
+
+    try:
+        for line in create_app_role(get_settings().database_url, name, password):
+            typer.echo(line)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

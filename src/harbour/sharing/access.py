@@ -75,6 +75,17 @@ def viewer(db: Session, actor: Actor, *, roles=RECORD_ROLES) -> Viewer:
     return Viewer(actor, agency.id, agency.code)
 
 
+def system_viewer(db: Session, actor: Actor, agency_code: str) -> Viewer:
+    """A server-side actor (the command line, an import job: ``actor.id is None``) acting for one agency."""
+    if actor.id is not None:
+        raise Forbidden(N_("Your role does not allow this."))
+    agency = db.execute(select(Agency).where(Agency.code == agency_code)).scalar_one_or_none()
+    if agency is None or not agency.active:
+        raise Forbidden(N_("You are not a member of an active agency."))
+    rls.act_as(db, agency.id)
+    return Viewer(actor, agency.id, agency.code)
+
+
 # -- agreements in force --------------------------------------------------------------------------------
 def _check_vocab(category: str, purpose: str) -> None:
     if category not in RecordCategory.codes():

@@ -97,10 +97,15 @@ def read_csv(data: bytes | str, record_type: str) -> list[dict]:
 
 # -- ingest -------------------------------------------------------------------------------------------
 def ingest(db: Session, *, actor: Actor, record_type: str, rows: Iterable[dict], source_system: str,
-           fmt: str = "json", filename: str | None = None, first_row: int = 1) -> IngestBatch:
+           fmt: str = "json", filename: str | None = None, first_row: int = 1,
+           as_agency: str | None = None) -> IngestBatch:
     """Validate and upsert ``rows`` of ``record_type`` for the actor's agency; returns the batch with its
-    row report.  ``first_row`` numbers the first row (2 for a CSV file whose line 1 is the header)."""
-    viewer = access.viewer(db, actor, roles=INGEST_ROLES)
+    row report.  ``first_row`` numbers the first row (2 for a CSV file whose line 1 is the header).
+    ``as_agency`` is for server-side actors only (the command line): they act for that agency."""
+    if as_agency is not None and actor.id is None:
+        viewer = access.system_viewer(db, actor, as_agency)
+    else:
+        viewer = access.viewer(db, actor, roles=INGEST_ROLES)
     if record_type not in RecordCategory.codes():
         raise ValidationFailed(N_("Unknown record type."))
     source_system = (source_system or "").strip()[:120]
@@ -290,10 +295,10 @@ def _occurrence_people(db: Session, occurrence: Occurrence, people: list[tuple[i
 
 
 def ingest_csv(db: Session, *, actor: Actor, record_type: str, data: bytes | str, source_system: str,
-               filename: str | None = None) -> IngestBatch:
+               filename: str | None = None, as_agency: str | None = None) -> IngestBatch:
     rows = read_csv(data, record_type)
     return ingest(db, actor=actor, record_type=record_type, rows=rows, source_system=source_system, fmt="csv",
-                  filename=filename, first_row=2)
+                  filename=filename, first_row=2, as_agency=as_agency)
 
 
 def batches(db: Session, *, actor: Actor, limit: int = 50) -> list[IngestBatch]:
