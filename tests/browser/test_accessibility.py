@@ -203,3 +203,22 @@ def test_console_live_results_after_htmx_swap(signed_in, axe):
         _check(page, axe, "console directory results (htmx)")
     finally:
         page.close()
+
+
+def test_the_check_catches_real_problems(page, axe):
+    """The harness itself: a control without a label, a duplicated id and unreadable text are all caught."""
+    page.goto("/help")
+    page.evaluate("""() => {
+        const main = document.getElementById('main');
+        const input = document.createElement('input'); input.id = 'main'; main.appendChild(input);
+        const p = document.createElement('p'); p.textContent = 'Pale text'; p.style.color = '#c8c8c8';
+        main.appendChild(p);
+    }""")
+    found = {v["id"]: v["impact"] for v in axe.run(page)}
+    assert found.get("label") == "critical"
+    assert found.get("color-contrast") == "serious"
+    with pytest.raises(AssertionError, match=r"(?s)serious or critical.*color-contrast"):
+        axe(page)
+    with pytest.raises(AssertionError, match=r"duplicate ids on broken: \['main'\]"):
+        _check(page, axe, "broken")
+    _findings.pop("broken", None)
