@@ -213,7 +213,8 @@ async def visitor_socket(websocket: WebSocket):
 
     try:
         status, place, history = await run_in_threadpool(_in_session, app, snapshot)
-        await websocket.send_json({"type": "welcome", "status": status, "place": place, "messages": history})
+        await websocket.send_json({"type": "welcome", "session": chat_id, "status": status, "place": place,
+                                  "messages": history})
         if status == ChatStatus.closed:
             await _close(websocket, 1000, "chat closed")
             return
