@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import networkx as nx
-import phonenumbers
 
 from harbour.core.choices import Province
+from harbour.sharing.normalise import phone_e164
 
 # disclosure levels as the network sees them ("own": the viewer's own agency)
 OWN, FULL, SUMMARY, HIT = "own", "full", "summary", "hit"
@@ -99,6 +99,11 @@ class PersonView:
     occurrences: tuple[OccurrenceView, ...] = ()
     recorded_on: date | None = None  # date of the record (ingest or report), for the timeline
     record_pk: int | None = None  # the database id, for links to the record page (own/full only)
+    offences: tuple[str, ...] = ()  # summary level: offence codes of the record's occurrences
+    counts: dict[str, int] = field(default_factory=dict)  # summary level: records per category
+    # graph node keys the match itself disclosed (a hit on this phone/handle/plate/address): the only
+    # attribute edges a hit-only or summary record may have, and only to nodes the viewer already sees
+    matched: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -121,16 +126,8 @@ def _fold(text: str | None) -> str:
 
 
 def normal_phone(raw: str | None) -> str | None:
-    """E.164 for a valid Canadian/NANP or international number, else None (never a guess)."""
-    if not raw or not raw.strip():
-        return None
-    try:
-        number = phonenumbers.parse(raw, "CA")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """E.164 (the linkage's own rule, :func:`harbour.sharing.normalise.phone_e164`), else None."""
+    return phone_e164(raw) if raw and raw.strip() else None
 
 
 def normal_email(raw: str | None) -> str | None:
@@ -173,6 +170,7 @@ def build_graph(persons: list[PersonView]) -> nx.Graph:
     and, on person nodes, ``level``, ``agency``, ``agency_name`` and ``entity``."""
     graph = nx.Graph()
     entity_members: dict[str, list[str]] = {}
+    deferred: list[PersonView] = []
     for person in persons:
         if person.level not in LEVELS:
             raise ValueError(f"unknown disclosure level {person.level!r}")
@@ -182,8 +180,10 @@ def build_graph(persons: list[PersonView]) -> nx.Graph:
                        provinces=set(own_provinces))
         if person.entity_id:
             entity_members.setdefault(person.entity_id, []).append(person.key)
+        if person.level in (HIT, SUMMARY):
+            deferred.append(person)  # joined below, only to what the viewer already sees
         if person.hidden:
-            continue  # nothing of a hit-only record joins the graph but its entity
+            continue  # nothing of a hit-only record joins the graph but its entity and its matched nodes
         for phone in person.phones:
             if (number := normal_phone(phone)):
                 _attach(graph, person.key, f"phone:{number}", "phone", number, set())
@@ -210,6 +210,10 @@ def build_graph(persons: list[PersonView]) -> nx.Graph:
                                          occ.city, province and f"({province})") if p)
             _attach(graph, person.key, f"occurrence:{person.agency}:{occ.id}", "occurrence", label,
                     {province} - {None}, on=occ.occurred_on, offences=tuple(occ.offences))
+    for person in deferred:
+        for node in person.matched:
+            if node in graph and graph.nodes[node]["kind"] not in ("person", "entity"):
+                graph.add_edge(person.key, node, kind=graph.nodes[node]["kind"], matched=True)
     for entity_id, members in entity_members.items():
         if len(members) < 2:
             continue
@@ -267,10 +271,14 @@ class Group:
         return len(self.nodes)
 
 
-def group_id(nodes) -> str:
-    """A stable name for a connected group: a digest of its smallest person (or node) key.  The key holds
-    agency codes and record numbers only; the digest keeps even those out of URLs."""
-    anchor = min((n for n in nodes if n.startswith("person:")), default=None) or min(nodes)
+def group_id(graph: nx.Graph, nodes) -> str:
+    """A stable name for a connected group: a digest of its smallest visible person key (hit-only records are
+    used only when there is nothing else), so a group keeps its name when more or less of other agencies'
+    records are shown.  The key holds agency codes and record numbers only; the digest keeps even those out
+    of URLs."""
+    persons = [n for n in nodes if graph.nodes[n]["kind"] == "person"]
+    visible = [n for n in persons if graph.nodes[n]["level"] != HIT]
+    anchor = min(visible or persons or nodes)
     return "g" + hashlib.sha256(anchor.encode()).hexdigest()[:12]
 
 
@@ -288,7 +296,7 @@ def groups(graph: nx.Graph, *, min_provinces: int = 1, min_persons: int = 1) -> 
             continue
         agencies = sorted({graph.nodes[p]["agency"] for p in persons})
         kinds = Counter(graph.nodes[n]["kind"] for n in component)
-        out.append(Group(group_id(component), set(component), sorted(provinces), persons, agencies,
+        out.append(Group(group_id(graph, component), set(component), sorted(provinces), persons, agencies,
                          dict(sorted(kinds.items()))))
     out.sort(key=lambda g: (-len(g.provinces), -len(g.agencies), -len(g.persons), g.id))
     return out
