@@ -47,13 +47,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from harbour.plan import api as plan_api
     from harbour.plan import views as plan_views
     from harbour.sharing import api as sharing_api
+    from harbour.sharing import api_network as sharing_network_api
     from harbour.sharing import views as sharing_views
+    from harbour.sharing import views_network as sharing_network_views
     from harbour.stats import api as stats_api
     from harbour.stats import views as stats_views
     from harbour.web import views as site_views
 
     for module in (site_views, hotline_views, hotline_api, directory_views, referrals_views, referrals_api,
                    directory_api, plan_views, plan_api, chat_views, chat_ws, stats_views, stats_api, sharing_api,
-                   sharing_views):
+                   sharing_views, sharing_network_views, sharing_network_api):
         app.include_router(module.router)
     return app
