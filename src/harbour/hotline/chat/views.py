@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 
 from harbour.core.errors import HarbourError
-from harbour.core.i18n import N_, gettext
+from harbour.core.i18n import N_, gettext, reset_language, set_language
 from harbour.core.security import DbSession, WebUser, verify_csrf
 from harbour.core.types import IdPath
 from harbour.core.web import redirect, render
@@ -66,10 +66,14 @@ def chat_room(request: Request, db: DB):
     chat = service.visitor_chat(db, request.cookies.get(CHAT_COOKIE))
     if chat is None:
         return redirect("/help/chat")
-    return render(request, "hotline/chat_room.html", {
-        "active": "help", "chat": chat, "chat_lang": chat.language, "notices": notices(request.app.state.settings),
-        "max_chars": request.app.state.settings.chat_max_chars,
-    })
+    token = set_language(chat.language)  # the chat page speaks the language the visitor chose for the chat
+    try:
+        return render(request, "hotline/chat_room.html", {
+            "active": "help", "chat": chat, "chat_lang": chat.language,
+            "notices": notices(request.app.state.settings), "max_chars": request.app.state.settings.chat_max_chars,
+        }, headers={"Content-Language": chat.language})
+    finally:
+        reset_language(token)
 
 
 @router.post("/help/chat/end")

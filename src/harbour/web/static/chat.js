@@ -18,6 +18,15 @@
   var retries = 0;
   var seen = {};  // message ids already on the page, per chat
 
+  // htmx (loaded on every page) notes the current path in sessionStorage; on the visitor's chat page even that
+  // much is removed, so the tab keeps no trace that a chat happened.
+  if (role === "visitor") {
+    try {
+      window.sessionStorage.removeItem("htmx-current-path-for-history");
+      window.sessionStorage.removeItem("htmx-history-cache");
+    } catch (e) { /* storage blocked: nothing stored either */ }
+  }
+
   function t(name) { return root.dataset[name] || ""; }
   function notice(code) {
     var key = "notice" + code.split("_").map(function (p) { return p.charAt(0).toUpperCase() + p.slice(1); }).join("");
