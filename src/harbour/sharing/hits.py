@@ -29,28 +29,45 @@ from harbour.sharing import access, rls
 from harbour.sharing.choices import LEVEL_RANK, STEWARD_ROLES
 from harbour.sharing.models import DisclosureRequest, Hit, Match, Person
 
-SYSTEM = Actor.system("linkage")
+
+class Deliverer:
+    """Creates the hits cross-agency matches deserve, each side separately (call in cross-agency mode).
+    Caches agreement answers and existing hits, so delivering for many matches costs a few queries."""
+
+    def __init__(self, db: Session):
+        self.db = db
+        self.levels: dict[tuple[int, int, str], bool] = {}
+        self.existing = {tuple(row) for row in db.execute(select(Hit.agency_id, Hit.match_id)).all()}
+        self.by_agency: dict[int, int] = {}
+
+    def allowed(self, receiver: int, owner: int, category: str) -> bool:
+        key = (receiver, owner, category)
+        if key not in self.levels:
+            self.levels[key] = access.any_level(self.db, receiver, owner, category) is not None
+        return self.levels[key]
+
+    def __call__(self, match: Match) -> list[Hit]:
+        made = []
+        if match.agency_a_id == match.agency_b_id:
+            return made
+        sides = ((match.agency_a_id, match.record_a, match.agency_b_id),
+                 (match.agency_b_id, match.record_b, match.agency_a_id))
+        for receiver, record_id, owner in sides:
+            if (receiver, match.id) in self.existing or not self.allowed(receiver, owner, match.category):
+                continue
+            hit = Hit(agency_id=receiver, record_id=record_id, category=match.category, other_agency_id=owner,
+                      match_id=match.id, method=match.method)
+            self.db.add(hit)
+            self.existing.add((receiver, match.id))
+            self.by_agency[receiver] = self.by_agency.get(receiver, 0) + 1
+            made.append(hit)
+        return made
 
 
 def deliver(db: Session, match: Match) -> list[Hit]:
-    """Create the hits this cross-agency match deserves (each side separately); call in cross-agency mode."""
-    made = []
-    if match.agency_a_id == match.agency_b_id:
-        return made
-    sides = ((match.agency_a_id, match.record_a, match.agency_b_id), (match.agency_b_id, match.record_b, match.agency_a_id))
-    for receiver, record_id, owner in sides:
-        if access.any_level(db, receiver, owner, match.category) is None:
-            continue
-        exists = db.execute(select(Hit.id).where(Hit.agency_id == receiver, Hit.match_id == match.id)).first()
-        if exists:
-            continue
-        hit = Hit(agency_id=receiver, record_id=record_id, category=match.category, other_agency_id=owner,
-                  match_id=match.id, method=match.method)
-        db.add(hit)
-        db.flush()
-        audit(db, SYSTEM, "hit", "sharing_hit", hit.id, purpose="record_linkage",
-              detail={"agency": receiver, "other_agency": owner, "method": match.method})
-        made.append(hit)
+    """The hits one match deserves (see :class:`Deliverer` for many)."""
+    made = Deliverer(db)(match)
+    db.flush()
     return made
 
 

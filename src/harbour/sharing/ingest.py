@@ -158,15 +158,20 @@ def ingest(db: Session, *, actor: Actor, record_type: str, rows: Iterable[dict],
             select(MODELS[record_type]).where(MODELS[record_type].agency_id == viewer.agency_id,
                                               MODELS[record_type].record_id.in_([i.record_id for _, i in chunk]))
         ).scalars()}
+        changed_people: list[tuple[Person, bool]] = []
         for number, item in chunk:
             try:
-                outcome = _upsert(db, record_type, item, existing.get(item.record_id), batch, actor, person_ids)
+                outcome, row = _upsert(db, record_type, item, existing.get(item.record_id), batch, actor, person_ids)
             except _RowRefused as refused:
                 problems.append({"row": number, "record_id": item.record_id,
                                  "errors": [{"field": refused.field, "message": gettext(refused.message)}]})
                 continue
             counts[outcome] += 1
+            if record_type == "person" and outcome != "unchanged":
+                changed_people.append((row, outcome == "created"))
         db.flush()
+        if changed_people:
+            _person_keys(db, changed_people)
     problems.sort(key=lambda p: p["row"])
     batch.rows_created, batch.rows_updated, batch.rows_unchanged = counts["created"], counts["updated"], counts["unchanged"]
     batch.rows_failed = len(problems)
@@ -244,11 +249,12 @@ def _values(record_type: str, item, person_ids: dict[str, int]) -> dict:
     return data
 
 
-def _upsert(db: Session, record_type: str, item, row, batch: IngestBatch, actor: Actor, person_ids) -> str:
+def _upsert(db: Session, record_type: str, item, row, batch: IngestBatch, actor: Actor, person_ids):
+    """Insert or update one row (not flushed, except occurrences); returns (outcome, row)."""
     values = _values(record_type, item, person_ids)
     digest = _content_hash(record_type, {k: v for k, v in values.items()})
     if row is not None and row.content_hash == digest:
-        return "unchanged"
+        return "unchanged", row
     people = values.pop("_people", None)
     now = utcnow()
     created = row is None
@@ -264,25 +270,30 @@ def _upsert(db: Session, record_type: str, item, row, batch: IngestBatch, actor:
     row.content_hash = digest
     if record_type == "person":
         row.needs_linkage = True
-        db.flush()
-        _person_keys(db, row)
     elif record_type == "occurrence":
         db.flush()
         _occurrence_people(db, row, people or [])
-    return "created" if created else "updated"
+    return ("created" if created else "updated"), row
 
 
-def _person_keys(db: Session, person: Person) -> None:
-    db.execute(delete(PersonKey).where(PersonKey.person_id == person.id, PersonKey.agency_id == person.agency_id))
-    keys = set()
-    for phone in person.phones or []:
-        keys.add(("phone", blind("phone", phone)))
-    for email in person.emails or []:
-        keys.add(("email", blind("email", email)))
-    for doc in person.identity_documents or []:
-        keys.add(("document", blind("document", f"{doc['type']}:{doc['country']}:{doc['number']}")))
-    for kind, digest in sorted(keys):
-        db.add(PersonKey(agency_id=person.agency_id, person_id=person.id, kind=kind, digest=digest))
+def _person_keys(db: Session, people: list[tuple[Person, bool]]) -> None:
+    """Rewrite the blind-index keys of flushed persons (one delete for the updated ones)."""
+    updated = [p.id for p, created in people if not created]
+    if updated:
+        agency_id = people[0][0].agency_id
+        db.execute(delete(PersonKey).where(PersonKey.agency_id == agency_id, PersonKey.person_id.in_(updated)))
+    rows = []
+    for person, _created in people:
+        keys = set()
+        for phone in person.phones or []:
+            keys.add(("phone", blind("phone", phone)))
+        for email in person.emails or []:
+            keys.add(("email", blind("email", email)))
+        for doc in person.identity_documents or []:
+            keys.add(("document", blind("document", f"{doc['type']}:{doc['country']}:{doc['number']}")))
+        rows += [{"agency_id": person.agency_id, "person_id": person.id, "kind": k, "digest": d} for k, d in sorted(keys)]
+    if rows:
+        db.execute(PersonKey.__table__.insert(), rows)
 
 
 def _occurrence_people(db: Session, occurrence: Occurrence, people: list[tuple[int, str]]) -> None:

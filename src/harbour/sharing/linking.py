@@ -22,7 +22,7 @@ from harbour.core.db import utcnow
 from harbour.core.errors import Forbidden, NotFound, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.sharing import access, rls
-from harbour.sharing.hits import deliver
+from harbour.sharing.hits import Deliverer
 from harbour.sharing.models import Agency, EntityMember, LinkageModelVersion, Match, Person, PprlSubmission
 
 log = logging.getLogger(__name__)
@@ -111,14 +111,25 @@ def _ordered(a: tuple[int, str], b: tuple[int, str]) -> tuple[tuple[int, str], t
     return (a, b, False) if a <= b else (b, a, True)
 
 
+def _match_cache(db: Session, method: str) -> dict:
+    with rls.across_agencies(db):
+        return {(m.agency_a_id, m.record_a, m.agency_b_id, m.record_b): m
+                for m in db.execute(select(Match).where(Match.method == method)).scalars()}
+
+
 def store_match(db: Session, *, method: str, key_a: tuple[int, str], key_b: tuple[int, str], probability: float,
                 weight: float | None = None, agreed=(), model_version: str | None = None,
-                category: str = "person") -> tuple[Match, bool]:
-    """Insert or refresh one match (pairs are stored in a canonical order).  Returns (match, is_new)."""
+                category: str = "person", cache: dict | None = None) -> tuple[Match, bool]:
+    """Insert or refresh one match (pairs are stored in a canonical order).  Returns (match, is_new).
+    ``cache`` (from ``_match_cache``) saves a query per match when storing many."""
     (a, b, _swapped) = _ordered(key_a, key_b)
     with rls.across_agencies(db):
-        match = db.execute(select(Match).where(Match.method == method, Match.agency_a_id == a[0], Match.record_a == a[1],
-                                               Match.agency_b_id == b[0], Match.record_b == b[1])).scalar_one_or_none()
+        if cache is not None:
+            match = cache.get((a[0], a[1], b[0], b[1]))
+        else:
+            match = db.execute(select(Match).where(Match.method == method, Match.agency_a_id == a[0],
+                                                   Match.record_a == a[1], Match.agency_b_id == b[0],
+                                                   Match.record_b == b[1])).scalar_one_or_none()
         new = match is None
         if new:
             match = Match(method=method, category=category, agency_a_id=a[0], record_a=a[1], agency_b_id=b[0],
@@ -129,7 +140,10 @@ def store_match(db: Session, *, method: str, key_a: tuple[int, str], key_b: tupl
         match.agreed = list(agreed)
         match.model_version = model_version
         match.updated_at = utcnow()
-        db.flush()
+        if new:
+            db.flush()
+            if cache is not None:
+                cache[(a[0], a[1], b[0], b[1])] = match
     return match, new
 
 
@@ -147,35 +161,43 @@ def relink(db: Session, *, actor: Actor = SYSTEM, threshold: float = DEFAULT_THR
     matches = linkage.predict(rows, model, threshold=threshold) if len(rows) >= 2 else []
     clusters = linkage.cluster(rows, matches, threshold=threshold) if rows else {}
     with rls.across_agencies(db):
+        cache = _match_cache(db, "splink")
+        deliver = Deliverer(db)
         for m in matches:
             a = (ids[m.key_a[0]], m.key_a[1])
             b = (ids[m.key_b[0]], m.key_b[1])
             match, new = store_match(db, method="splink", key_a=a, key_b=b, probability=m.match_probability,
-                                     weight=m.match_weight, agreed=m.agreed, model_version=model.version)
+                                     weight=m.match_weight, agreed=m.agreed, model_version=model.version, cache=cache)
             result["matches"] += 1
             result["new_matches"] += int(new)
             if a[0] != b[0]:
                 result["cross_agency"] += 1
-                result["hits"] += len(deliver(db, match))
+                result["hits"] += len(deliver(match))
         db.query(EntityMember).delete()
         for (code, record_id), entity in clusters.items():
             db.add(EntityMember(entity_id=str(entity), agency_id=ids[code], record_id=record_id,
                                 model_version=model.version))
         result["entities"] = len(set(clusters.values()))
         db.execute(update(Person).where(Person.needs_linkage.is_(True)).values(needs_linkage=False))
-        result["hits"] += refresh_hits(db)
+        result["hits"] += refresh_hits(db, deliver)
         db.flush()
     audit(db, actor, "relink", "sharing_match", None, purpose="record_linkage",
-          detail={k: v for k, v in result.items() if k != "model_version"} | {"model": model.version})
+          detail={k: v for k, v in result.items() if k != "model_version"} | {
+              "model": model.version, "hits_by_agency": {str(k): v for k, v in deliver.by_agency.items()}})
     return result
 
 
-def refresh_hits(db: Session) -> int:
+def refresh_hits(db: Session, deliver: Deliverer | None = None) -> int:
     """Deliver hits for stored cross-agency matches whose agreements now allow them (e.g. just activated)."""
     delivered = 0
     with rls.across_agencies(db):
+        deliver = deliver or Deliverer(db)
         for match in db.execute(select(Match).where(Match.agency_a_id != Match.agency_b_id)).scalars():
-            delivered += len(deliver(db, match))
+            delivered += len(deliver(match))
+        db.flush()
+        if delivered:
+            audit(db, SYSTEM, "hit", "sharing_hit", None, purpose="record_linkage",
+                  detail={"hits_by_agency": {str(k): v for k, v in deliver.by_agency.items()}})
     return delivered
 
 
@@ -215,15 +237,18 @@ def submit_pprl(db: Session, *, actor: Actor, document: dict, threshold: float |
     db.flush()
     pairs = hits = 0
     with rls.across_agencies(db):
+        cache = _match_cache(db, "pprl")
+        deliver = Deliverer(db)
         others = list(db.execute(select(PprlSubmission).where(PprlSubmission.active.is_(True),
                                                               PprlSubmission.agency_id != viewer.agency_id,
                                                               PprlSubmission.schema_id == sid)).scalars())
         for other in others:
             for m in pprl.match(document, other.document, threshold=threshold):
                 match, _new = store_match(db, method="pprl", key_a=(viewer.agency_id, m.record_id_a),
-                                          key_b=(other.agency_id, m.record_id_b), probability=m.score)
+                                          key_b=(other.agency_id, m.record_id_b), probability=m.score, cache=cache)
                 pairs += 1
-                hits += len(deliver(db, match))
+                hits += len(deliver(match))
+        db.flush()
     audit(db, actor, "create", "sharing_pprl_submission", submission.id, purpose="record_linkage",
           detail={"records": submission.record_count, "compared_with": len(others), "pairs": pairs, "hits": hits})
     return {"submission": submission.id, "records": submission.record_count, "compared_with": len(others),
