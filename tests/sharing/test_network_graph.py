@@ -172,3 +172,17 @@ def test_movement_chart_is_an_offline_svg_data_uri():
     svg = base64.b64decode(uri.split(",", 1)[1]).decode()
     assert ">ON</text>" in svg and ">QC</text>" in svg and "Gatineau" in svg
     assert network_svg.movement_chart([], title="none") is None
+
+
+def test_a_matched_hit_or_summary_record_joins_the_viewers_record_never_the_attribute():
+    people = [
+        person("TPS", "1", name="DEMO Own", phones=("416-555-0120",), jurisdiction="ON"),
+        person("SPVM", "2", HIT, jurisdiction="QC", matched=("phone:+14165550120",)),
+        person("SQ", "3", SUMMARY, jurisdiction="QC", matched=("phone:+14165550120", "phone:+15145550199")),
+    ]
+    graph = net.build_graph(people)
+    assert set(graph.neighbors("person:SPVM:2")) == {"person:TPS:1"}
+    assert set(graph.neighbors("person:SQ:3")) == {"person:TPS:1"}  # a node the viewer lacks adds nothing
+    assert set(graph.neighbors("phone:+14165550120")) == {"person:TPS:1"}
+    assert "phone:+15145550199" not in graph
+    assert net.group_of(graph, "person:TPS:1").provinces == ["ON", "QC"]

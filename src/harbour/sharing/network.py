@@ -14,8 +14,10 @@ Graph rules:
 * a person record is joined to every attribute it carries, and records that linkage put in the same
   cross-agency entity are joined through an ``entity`` node (only when the viewer sees two or more of
   them: an entity never reveals a record the viewer may not know about);
-* a record seen at hit/no-hit level carries no attributes at all, so it can only be joined through its
-  entity: no edge ever tells the viewer that a hidden record shares a phone or an address;
+* a record seen at hit/no-hit or summary level is never joined to a phone, e-mail, address, handle or
+  vehicle node: it is joined through its entity, or — when the server matched it on such an attribute by
+  blind index — straight to the viewer's records holding that attribute ("matches this record"), so no
+  edge tells the viewer which phone or address the other record holds;
 * the provinces of a connected group are those of its addresses, occurrences and vehicle plates, and,
   for records with none of these (hit-only records included), the jurisdiction of the holding agency.
   A group spans several provinces/territories when it has two or more.
@@ -101,8 +103,9 @@ class PersonView:
     record_pk: int | None = None  # the database id, for links to the record page (own/full only)
     offences: tuple[str, ...] = ()  # summary level: offence codes of the record's occurrences
     counts: dict[str, int] = field(default_factory=dict)  # summary level: records per category
-    # graph node keys the match itself disclosed (a hit on this phone/handle/plate/address): the only
-    # attribute edges a hit-only or summary record may have, and only to nodes the viewer already sees
+    # graph node keys of the viewer's attributes this record matched (same phone/handle/plate/address by
+    # blind index): a hit-only or summary record is joined to the viewer's records holding them, never to
+    # the attribute itself
     matched: tuple[str, ...] = ()
 
     @property
@@ -211,9 +214,13 @@ def build_graph(persons: list[PersonView]) -> nx.Graph:
             _attach(graph, person.key, f"occurrence:{person.agency}:{occ.id}", "occurrence", label,
                     {province} - {None}, on=occ.occurred_on, offences=tuple(occ.offences))
     for person in deferred:
+        # a hit or summary record never joins an attribute node (that would tell which phone or address it
+        # holds): it joins the viewer's records holding the matched attribute, as "matches this record"
         for node in person.matched:
             if node in graph and graph.nodes[node]["kind"] not in ("person", "entity"):
-                graph.add_edge(person.key, node, kind=graph.nodes[node]["kind"], matched=True)
+                for holder in list(graph.neighbors(node)):
+                    if graph.nodes[holder]["kind"] == "person" and graph.nodes[holder]["level"] in (OWN, FULL):
+                        graph.add_edge(person.key, holder, kind="match")
     for entity_id, members in entity_members.items():
         if len(members) < 2:
             continue

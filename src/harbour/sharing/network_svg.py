@@ -26,6 +26,7 @@ FONT = "DejaVu Sans"
 MAX_DRAWN = 220  # nodes; a larger group is listed, not drawn (a hairball helps nobody)
 WIDTH, HEIGHT, MARGIN = 960, 620, 40
 LEGEND_WIDTH = 290
+LABEL_ROOM = 110  # person labels are written to the right of their node
 
 # kind → (fill, shape, label)
 KIND_STYLE = {
@@ -63,7 +64,7 @@ def layout(graph: nx.Graph, *, seed: int = 7) -> dict[str, tuple[float, float]]:
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
-    return {node: (MARGIN + (x - min(xs)) / span_x * (WIDTH - 2 * MARGIN - LEGEND_WIDTH),
+    return {node: (MARGIN + (x - min(xs)) / span_x * (WIDTH - 2 * MARGIN - LEGEND_WIDTH - LABEL_ROOM),
                    MARGIN + (y - min(ys)) / span_y * (HEIGHT - 2 * MARGIN))
             for node, (x, y) in pos.items()}
 
@@ -136,7 +137,7 @@ def graph_svg(graph: nx.Graph, *, title: str, href=None) -> str | None:
              f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#FFFFFF" stroke="#D3D8DE"/>']
     for a, b in sorted(tuple(sorted(e)) for e in graph.edges):
         (x1, y1), (x2, y2) = pos[a], pos[b]
-        dashed = ' stroke-dasharray="5 4"' if graph.edges[a, b].get("kind") == "same_entity" else ""
+        dashed = ' stroke-dasharray="5 4"' if graph.edges[a, b].get("kind") in ("same_entity", "match") else ""
         parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#6B7785" '
                      f'stroke-width="1.2"{dashed}/>')
     for node in sorted(graph.nodes, key=lambda n: (graph.nodes[n]["kind"] == "person", n)):
