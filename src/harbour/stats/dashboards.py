@@ -9,6 +9,8 @@ protected set and no two of them can be differenced).  :func:`view` projects it 
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -22,7 +24,8 @@ from harbour.stats import disclosure, standard, store
 from harbour.stats.choices import ALL, GEO_LEAVES, PROVINCE_REGION, PROVINCES, REGION_MEMBERS, UNKNOWN, geo_codes
 from harbour.stats.tables import BY_KEY, TABLES, Table
 
-Key = tuple[str, str, str, str, str]  # source, variable ("" for a total), value ("*" for a total), year, geography
+Key = tuple[str, str, str, str, str]
+TOP_LEVEL = tuple(REGION_MEMBERS) + tuple(g for g in GEO_LEAVES if g not in PROVINCE_REGION)  # regions + the rest  # source, variable ("" for a total), value ("*" for a total), year, geography
 
 
 def key(source: str, var: str, value: str, year: str, geo: str) -> Key:
@@ -33,42 +36,103 @@ def total_key(source: str, year: str, geo: str) -> Key:
     return (source, "", ALL, year, geo)
 
 
-def table_sql(t: Table, where: str = "") -> str:
-    """The DuckDB aggregate behind one table (counts by year, province and category)."""
-    y = standard.YEAR_COLUMN[t.source]
-    w = f" WHERE {where}" if where else ""
-    if t.kind == "total":
-        return f'SELECT "{y}" AS y, province AS g, count(*) AS n FROM {t.source}{w} GROUP BY ALL'
-    if t.kind == "exclusive":
-        return f'SELECT "{y}" AS y, province AS g, "{t.var}" AS v, count(*) AS n FROM {t.source}{w} GROUP BY ALL'
-    sums = ", ".join(f'count(*) FILTER (WHERE "{c}") AS "{c}"' for c, _l in t.codes)
-    return f'SELECT "{y}" AS y, province AS g, {sums} FROM {t.source}{w} GROUP BY ALL'
+def _in(codes) -> str:
+    return ", ".join("'" + c.replace("'", "''") + "'" for c in codes)
 
 
-def base_counts(con: duckdb.DuckDBPyConnection, tables: tuple[Table, ...] = TABLES) -> dict[Key, int]:
-    """Leaf cells (one year, one province or unknown) of every table; zeros omitted."""
-    out: dict[Key, int] = {}
-    for t in tables:
-        rows = con.execute(table_sql(t)).fetchall()
-        if t.kind == "total":
-            for y, g, n in rows:
-                out[total_key(t.source, str(y), _leaf(g))] = out.get(total_key(t.source, str(y), _leaf(g)), 0) + n
-        elif t.kind == "exclusive":
-            known = {c for c, _l in t.codes}
-            for y, g, v, n in rows:
-                k = key(t.source, t.var, v if v in known else t.fallback, str(y), _leaf(g))
-                out[k] = out.get(k, 0) + n
-        else:
-            for y, g, *counts in rows:
-                for (c, _l), n in zip(t.codes, counts, strict=True):
-                    if n:
-                        k = key(t.source, t.var, c, str(y), _leaf(g))
-                        out[k] = out.get(k, 0) + n
+@dataclass(frozen=True)
+class SourceQuery:
+    """One scan of one store table that feeds several dashboard tables."""
+
+    source: str
+    sql: str
+    kind: str  # "grouped": total + exclusive tables via GROUPING SETS; "flags": every flag table
+    tables: tuple[Table, ...]
+
+
+LEAF_SQL = f"CASE WHEN province IN ({_in(GEO_LEAVES[:-1])}) THEN province ELSE '{UNKNOWN}' END"
+REGION_SQL = "CASE " + " ".join(f"WHEN province IN ({_in(m)}) THEN '{r}'" for r, m in REGION_MEMBERS.items()) + " END"
+# grouping(y, g, r) → which geography a margin row is for ("r" rows of provinces outside regions are dropped)
+_GEO_OF = {1: "g", 5: "g", 2: "r", 6: "r", 3: ALL, 7: ALL}
+
+
+def _margins(inner: str, keys: list[str], measures: str) -> str:
+    """Wrap a small aggregate (y, province, keys..., counts) with every year/geography margin (GROUPING SETS)."""
+    k = "".join(", " + c for c in keys)
+    sets = ", ".join(f"({d}{k})" if d else f"({k[2:]})" for d in ("y, g", "y, r", "y", "g", "r", ""))
+    return (f"WITH base AS ({inner}), cells AS (SELECT y, {LEAF_SQL} AS g, {REGION_SQL} AS r{k}, * EXCLUDE "
+            f"(y, province{k}) FROM base) SELECT grouping(y, g, r) AS gg, y, g, r{k}, {measures} FROM cells "
+            f"GROUP BY GROUPING SETS ({sets})")
+
+
+def source_queries(tables: tuple[Table, ...] = TABLES) -> list[SourceQuery]:
+    """The DuckDB queries behind the whole dashboard set: per store table, one scan for its total and every
+    exclusive breakdown (GROUPING SETS over year x province x category) and one for all its flag breakdowns;
+    each then adds every margin (all years, regions, Canada) over its small result, so DuckDB returns every
+    cell of the universe and Python only files them."""
+    out: list[SourceQuery] = []
+    for source in dict.fromkeys(t.source for t in tables):
+        y = standard.YEAR_COLUMN[source]
+        mine = [t for t in tables if t.source == source]
+        excl = [t for t in mine if t.kind == "exclusive"]
+        if any(t.kind in ("total", "exclusive") for t in mine):
+            exprs = "".join(f""", CASE WHEN "{t.var}" IN ({_in([c for c, _l in t.codes])}) THEN "{t.var}" """
+                            f"""ELSE '{t.fallback}' END AS v{i}""" for i, t in enumerate(excl))
+            vs = [f"v{i}" for i in range(len(excl))]
+            sets = ", ".join([f"(y, province, {v})" for v in vs] + ["(y, province)"])
+            gid = f"grouping({', '.join(vs)})" if vs else "0"
+            scan = (f'SELECT {gid} AS gid, y, province{"".join(", " + v for v in vs)}, count(*) AS n FROM '
+                    f'(SELECT "{y}" AS y, province{exprs} FROM {source}) GROUP BY GROUPING SETS ({sets})')
+            out.append(SourceQuery(source, _margins(scan, ["gid"] + vs, "sum(n)::BIGINT AS n"), "grouped",
+                                   tuple(t for t in mine if t.kind != "flags")))
+        flags = [t for t in mine if t.kind == "flags"]
+        if flags:
+            cols = [c for t in flags for c, _l in t.codes]
+            counts = ", ".join(f'count(*) FILTER (WHERE "{c}") AS "{c}"' for c in cols)
+            scan = f'SELECT "{y}" AS y, province, {counts} FROM {source} GROUP BY ALL'
+            sums = ", ".join(f'sum("{c}")::BIGINT AS "{c}"' for c in cols)
+            out.append(SourceQuery(source, _margins(scan, [], sums), "flags", tuple(flags)))
     return out
 
 
-def _leaf(g: str | None) -> str:
-    return g if g in GEO_LEAVES else UNKNOWN
+def base_counts(con: duckdb.DuckDBPyConnection, tables: tuple[Table, ...] = TABLES) -> dict[Key, int]:
+    """Every non-zero cell of every table, margins included (all years, regions, Canada); zeros are implied."""
+    out: dict[Key, int] = {}
+    for q in source_queries(tables):
+        rows = con.execute(q.sql).fetchall()
+        if q.kind == "grouped":
+            excl = [t for t in q.tables if t.kind == "exclusive"]
+            width = len(excl)
+            full = (1 << width) - 1
+            has_total = any(t.kind == "total" for t in q.tables)
+            pick = {full ^ (1 << (width - 1 - i)): (excl[i].var, 5 + i) for i in range(width)}
+            for row in rows:
+                gg, n = row[0], row[-1]
+                which = _GEO_OF[gg]
+                geo = row[2] if which == "g" else row[3] if which == "r" else ALL
+                if geo is None or not n:
+                    continue
+                year = ALL if gg & 4 else str(row[1])
+                gid = row[4]
+                if gid == full:
+                    if has_total:
+                        out[(q.source, "", ALL, year, geo)] = n
+                else:
+                    var, col = pick[gid]
+                    out[(q.source, var, row[col], year, geo)] = n
+        else:
+            cols = [(t.var, c) for t in q.tables for c, _l in t.codes]
+            for row in rows:
+                gg = row[0]
+                which = _GEO_OF[gg]
+                geo = row[2] if which == "g" else row[3] if which == "r" else ALL
+                if geo is None:
+                    continue
+                year = ALL if gg & 4 else str(row[1])
+                for (var, c), n in zip(cols, row[4:], strict=True):
+                    if n:
+                        out[(q.source, var, c, year, geo)] = n
+    return out
 
 
 def _values(t: Table) -> list[tuple[str, str]]:
@@ -81,16 +145,39 @@ def _values(t: Table) -> list[tuple[str, str]]:
 class Universe:
     years: list[str]
     values: dict[Key, int]
-    equations: list[tuple[Key, tuple[Key, ...]]]
+    tables: tuple[Table, ...] = TABLES
     fingerprint: str = ""
+    root: Path | None = None
     _suppressed: set[Key] | None = field(default=None, repr=False)
+    _equations: list | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
+    def equations(self) -> list[tuple[Key, tuple[Key, ...]]]:
+        if self._equations is None:
+            self._equations = equations_of(self.years, self.tables)
+        return self._equations
+
+    @property
     def suppressed(self) -> set[Key]:
+        """The withheld cells; computed once per store content and kept beside the store (protected-*.json)."""
         with self._lock:
             if self._suppressed is None:
-                self._suppressed = disclosure.protect(self.values, self.equations)
+                path = self.root / f"protected-v{disclosure.VERSION}-{self.fingerprint[:32]}.json" if self.root and self.fingerprint \
+                    else None
+                if path is not None and path.is_file():
+                    try:
+                        self._suppressed = {tuple(k) for k in json.loads(path.read_text(encoding="utf-8"))}
+                    except (OSError, ValueError):
+                        self._suppressed = None
+                if self._suppressed is None:
+                    self._suppressed = disclosure.protect(self.values, self.equations)
+                    if path is not None:
+                        for old in self.root.glob("protected-*.json"):
+                            old.unlink(missing_ok=True)
+                        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                        tmp.write_text(json.dumps(sorted(self._suppressed)), encoding="utf-8")
+                        os.replace(tmp, path)
             return self._suppressed
 
     def get(self, k: Key, public: bool) -> int | None:
@@ -99,24 +186,17 @@ class Universe:
         return self.values.get(k, 0)
 
 
-def make_universe(base: dict[Key, int], years: list[int], tables: tuple[Table, ...] = TABLES,
+def make_universe(values: dict[Key, int], years: list[int], tables: tuple[Table, ...] = TABLES,
                   fingerprint: str = "") -> Universe:
-    ys = [str(y) for y in years]
+    """The universe from :func:`base_counts` (every cell, margins included; a missing cell is zero)."""
+    return Universe([str(y) for y in years], values, tables, fingerprint)
+
+
+def equations_of(years: list[str], tables: tuple[Table, ...] = TABLES) -> list[tuple[Key, tuple[Key, ...]]]:
+    """Every additive relation between the universe's cells (what an attacker could difference)."""
+    ys = list(years)
     year_all = ys + [ALL]
     geos = list(GEO_LEAVES) + list(REGION_MEMBERS) + [ALL]
-    values: dict[Key, int] = {}
-    for t in tables:
-        for var, value in _values(t):
-            for y in year_all:
-                for g in geos:
-                    values[key(t.source, var, value, y, g)] = 0
-    for (s, var, value, y, g), n in base.items():
-        for yy in (y, ALL):
-            for gg in (g, PROVINCE_REGION.get(g), ALL):
-                if gg is not None:
-                    k = key(s, var, value, yy, gg)
-                    if k in values:
-                        values[k] += n
     equations: dict[tuple, None] = {}
     for t in tables:
         if t.kind == "exclusive":
@@ -135,7 +215,11 @@ def make_universe(base: dict[Key, int], years: list[int], tables: tuple[Table, .
                                tuple(key(t.source, var, value, y, p) for p in members))] = None
                 equations[(key(t.source, var, value, y, ALL),
                            tuple(key(t.source, var, value, y, p) for p in GEO_LEAVES))] = None
-    return Universe(ys, values, list(equations), fingerprint)
+                # implied by the two above, but stated so the one-withheld rule sees it: Canada minus the
+                # published provinces would otherwise give a region's total away
+                equations[(key(t.source, var, value, y, ALL),
+                           tuple(key(t.source, var, value, y, p) for p in TOP_LEVEL))] = None
+    return list(equations)
 
 
 # -- cache, by store fingerprint ---------------------------------------------------------------------
@@ -154,6 +238,7 @@ def universe(root: Path) -> Universe:
     con = store.connect(root)
     try:
         u = make_universe(base_counts(con), store.years(root), fingerprint=fp)
+        u.root = root
     finally:
         con.close()
     with _cache_lock:

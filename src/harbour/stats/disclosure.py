@@ -26,6 +26,8 @@ from collections.abc import Hashable, Iterable
 
 from harbour.stats.choices import MIN_PUBLISHED
 
+VERSION = 1  # bump when the algorithm changes: kept protection files are then recomputed
+
 Key = Hashable
 Equation = tuple[Key, tuple[Key, ...]]  # parent, children
 
@@ -88,7 +90,7 @@ def _reduce(rows: list[dict[Key, int]]) -> dict[Key, dict[Key, int]]:
                     row.pop(k, None)
         if not row:
             continue
-        col = min(row, key=lambda c: (len(holders.get(c, ())), str(c)))
+        col = min(row, key=lambda c: len(holders.get(c, ())))
         inv = pow(row[col], PRIME - 2, PRIME)
         row = {k: v * inv % PRIME for k, v in row.items()}
         for pcol in list(holders.get(col, ())):
@@ -126,13 +128,14 @@ def recoverable(equations: list[Equation], suppressed: set[Key]) -> set[Key]:
 
 
 def _nearest_complement(start: Key, values: dict[Key, int], equations: list[Equation], suppressed: set[Key],
-                        by_key: dict[Key, list[int]]) -> Key | None:
-    """A published cell to withhold near ``start``: searching outwards through equations whose withheld members
-    connect to it, the smallest positive published member of the equations within two steps."""
+                        by_key: dict[Key, list[int]], depth_limit: int = 3) -> Key | None:
+    """A published cell to withhold near ``start``: among the positive published members of the equations
+    reached within ``depth_limit`` steps through withheld cells, the one whose withholding opens the fewest new
+    "one withheld" equations (each would need yet another complement), then the smallest."""
     seen_keys, seen_eqs, frontier = {start}, set(), [start]
-    candidates: list[Key] = []
+    candidates: set[Key] = set()
     depth = 0
-    while frontier:
+    while frontier and (depth < depth_limit or not candidates):
         nxt: list[Key] = []
         for k in frontier:
             for i in by_key.get(k, ()):
@@ -146,12 +149,21 @@ def _nearest_complement(start: Key, values: dict[Key, int], equations: list[Equa
                             seen_keys.add(m)
                             nxt.append(m)
                     elif values.get(m, 0) > 0:
-                        candidates.append(m)
+                        candidates.add(m)
         depth += 1
-        if candidates and depth >= 2:  # look one level further: a smaller cell nearby is a cheaper complement
-            return min(candidates, key=lambda c: (values[c], str(c)))
         frontier = nxt
-    return min(candidates, key=lambda c: (values[c], str(c))) if candidates else None
+    if not candidates:
+        return None
+
+    def cost(c: Key) -> tuple:
+        opened = 0
+        for i in by_key.get(c, ()):
+            parent, children = equations[i]
+            if not any(m in suppressed for m in (parent, *children)):
+                opened += 1
+        return opened, values[c], str(c)
+
+    return min(candidates, key=cost)
 
 
 def protect(values: dict[Key, int], equations: Iterable[Equation], *, audit: bool = True,
@@ -167,13 +179,29 @@ def protect(values: dict[Key, int], equations: Iterable[Equation], *, audit: boo
     _fixpoint(values, equations, suppressed, by_key)
     if not audit:
         return suppressed
+    strikes: dict[Key, int] = defaultdict(int)
     for _round in range(max_rounds):
         exposed = [k for k in recoverable(equations, suppressed) if sensitive(values.get(k, 0))]
         if not exposed:
             break
         for k in exposed:
-            extra = _nearest_complement(k, values, equations, suppressed, by_key)
-            if extra is not None:
-                suppressed.add(extra)
+            strikes[k] += 1
+            if strikes[k] == 1:  # first time: the cheapest nearby complement
+                extra = _nearest_complement(k, values, equations, suppressed, by_key)
+                if extra is not None:
+                    suppressed.add(extra)
+                continue
+            # still exposed: one more withheld cell in every equation it is part of (then their neighbours)
+            seeds = [k] if strikes[k] == 2 else [m for i in by_key.get(k, ()) for m in
+                                                 (equations[i][0], *equations[i][1]) if m in suppressed]
+            for seed in seeds:
+                for i in by_key.get(seed, ()):
+                    extra = _complement(equations[i], values, suppressed)
+                    parent, children = equations[i]
+                    open_positive = [m for m in (parent, *children) if m not in suppressed and values.get(m, 0) > 0]
+                    if open_positive:
+                        suppressed.add(min(open_positive, key=lambda c: (values[c], str(c))))
+                    elif extra is not None:
+                        suppressed.add(extra)
         _fixpoint(values, equations, suppressed, by_key)
     return suppressed

@@ -38,6 +38,7 @@ def build_store(db: Session, settings: Settings, *, actor: Actor, full: bool = F
                 now: datetime | None = None) -> store.BuildResult:
     ensure_role(actor, RELEASE_ROLES, N_("Only administrators rebuild the statistics store."))
     result = store.build(db, root(settings), full=full, now=now)
+    dashboards.universe(root(settings)).suppressed  # noqa: B018 - protect once now, not on the first page view
     if result.mode != "unchanged":
         audit(db, actor, "build", "stats_store", None, detail={"mode": result.mode, "rows": result.rows,
                                                                   "partitions": len(result.rewritten)})
@@ -144,7 +145,8 @@ def dp_data(settings: Settings, u: dashboards.Universe, year: int | None, epsilo
         data.synthetic, data.quality = fake, synth.tvd(real, fake)
         data.parameters["synthetic"] = {"synthesiser": "pac-synth DpAggregateSeededSynthesizer",
                                         "epsilon": round(epsilon * release.SYNTH_SHARE, 6), "reporting_length": 3,
-                                        "delta": "1 / (ln(n) * n), set by pac-synth", "records": len(fake)}
+                                        "delta": "1 / (ln(n) * n), set by pac-synth", "records_epsilon_share": 0.1,
+                                        "records": len(fake)}
     return data
 
 

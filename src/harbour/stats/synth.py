@@ -36,8 +36,10 @@ def synthesise(records: list[list[str]], *, epsilon: float, seed_rows: int | Non
 
     if len(records) < MIN_RECORDS:
         raise ValueError("too few records")
+    # a tenth of the budget for the noisy record count (pac-synth's default 0.5 % can drive it below zero on
+    # small data, and then the synthesiser gives up)
     params = (pacsynth.DpAggregateSeededParametersBuilder().reporting_length(3).epsilon(float(epsilon))
-              .percentile_percentage(99).build())
+              .percentile_percentage(99).number_of_records_epsilon_proportion(0.1).build())
     synth = pacsynth.DpAggregateSeededSynthesizer(params)
     try:
         synth.fit(pacsynth.Dataset([list(SYNTH_COLUMNS)] + records))
