@@ -217,3 +217,23 @@ def test_block_disconnects_and_refuses_a_new_chat(people, db, settings):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     r = people.client.post("/help/chat", data={"language": "en", "csrf_token": token})
     assert r.status_code == 403 and settings.hotline_phone in r.text
+
+
+@pytest.mark.chat_settings(chat_rate_messages=2, chat_rate_seconds=60)
+def test_advocate_limit_is_per_chat(people, db):
+    adv = people.staff("adv")
+    people.visitor("v1")
+    people.visitor("v2")
+    one, two = db.execute(select(ChatSession).order_by(ChatSession.id)).scalars().all()
+    for chat in (one, two):
+        service.take(db, actor=actor_of(adv), chat_id=chat.id)
+    ctx, a = open_advocate(people, "adv")
+    until(a, "welcome")
+    for body in ("a1", "a2", "a3"):
+        a.send_json({"type": "message", "session": one.id, "body": body})
+    assert until(a, "error")["code"] == "rate_limited"
+    a.send_json({"type": "message", "session": two.id, "body": "b1"})  # the other chat is not held up
+    assert until(a, "message")["body"] in ("a1", "a2", "b1")
+    ctx.__exit__(None, None, None)
+    assert [m.body for m in service.messages(db, chat_id=two.id) if m.sender == "advocate"] == ["b1"]
+    assert [m.body for m in service.messages(db, chat_id=one.id) if m.sender == "advocate"] == ["a1", "a2"]

@@ -140,9 +140,13 @@ async def _hello(websocket: WebSocket, expected: list[str]) -> bool:
     return True
 
 
-async def _receive_frames(websocket: WebSocket, settings, lang: str, handle) -> None:
-    """Read client frames, enforcing size and rate limits, and hand each one to ``handle``."""
-    limiter = Limiter(settings.chat_rate_messages, settings.chat_rate_seconds)
+async def _receive_frames(websocket: WebSocket, settings, lang: str, handle, per_chat: bool = False) -> None:
+    """Read client frames, enforcing size and rate limits, and hand each one to ``handle``.
+
+    A visitor's connection carries one chat: one limit.  An advocate's connection carries all their chats:
+    the same limit applies to each chat (``per_chat``), with the connection's overall ceiling at 10 chats' worth."""
+    limiters: dict = {}
+    overall = Limiter(settings.chat_rate_messages * 10, settings.chat_rate_seconds) if per_chat else None
     max_frame = settings.chat_max_chars * 8 + 512
     while True:
         raw = await websocket.receive_text()
@@ -157,7 +161,15 @@ async def _receive_frames(websocket: WebSocket, settings, lang: str, handle) -> 
             await _close(websocket, 4400, "bad frame")
             return
         if frame["type"] == "message":
+            key = frame.get("session") if per_chat and isinstance(frame.get("session"), int) else None
+            limiter = limiters.get(key)
+            if limiter is None:
+                if len(limiters) > 100:
+                    limiters.clear()
+                limiter = limiters[key] = Limiter(settings.chat_rate_messages, settings.chat_rate_seconds)
             verdict = limiter.check()
+            if overall is not None and verdict == "ok":
+                verdict = overall.check()
             if verdict == "close":
                 await _close(websocket, 4429, _t(lang, i18n.N_("Too many messages.")))
                 return
@@ -328,6 +340,6 @@ async def advocate_socket(websocket: WebSocket):
                     sub.remove(service.ch_chat(event["session"]))
                 await websocket.send_json(event)
 
-        await _run(websocket, _receive_frames(websocket, settings, lang, handle), write())
+        await _run(websocket, _receive_frames(websocket, settings, lang, handle, per_chat=True), write())
     finally:
         sub.close()
