@@ -36,7 +36,7 @@ from harbour.sharing.linkage_model import (
 from harbour.sharing.normalise import CANONICAL_COLUMNS, BadDate, prepare
 
 __all__ = ["CANONICAL_COLUMNS", "LinkageModel", "Match", "LinkageInputError", "default_model", "train", "predict",
-           "cluster", "link_csv", "link_frame", "entity_id_for", "read_canonical_csv"]
+           "cluster", "link_csv", "link_frame", "entity_id_for", "read_canonical_csv", "prepare_rows"]
 
 log = logging.getLogger(__name__)
 UID_SEP = "|"
@@ -88,11 +88,22 @@ def _prepared(rows: Any, *, strict_dates: bool = False) -> pd.DataFrame:
     return prepared
 
 
+def prepare_rows(rows: Any, *, strict_dates: bool = False) -> pd.DataFrame:
+    """Validated, normalised comparison columns (pass to ``train``/``link_frame`` to normalise only once)."""
+    return _prepared(rows, strict_dates=strict_dates)
+
+
 # ---------------------------------------------------------------------------------------------- backends
-def _duckdb_api():
+def _duckdb_api(memory_limit: str | None = None):
+    import duckdb
     from splink import DuckDBAPI
 
-    return DuckDBAPI()
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
+    return DuckDBAPI(connection=con)
 
 
 def _db_api(backend: str, spark):
@@ -116,12 +127,14 @@ def _linker(prepared: pd.DataFrame, settings, db_api):
 
 
 # ---------------------------------------------------------------------------------------------- training
-def train(rows: Any, *, seed: int = 42, max_u_pairs: float = 1e6, max_em_pairs: float = 2e6) -> LinkageModel:
+def train(rows: Any, *, seed: int = 42, max_u_pairs: float = 1e6, max_em_pairs: float = 2e6,
+          prepared: pd.DataFrame | None = None, memory_limit: str | None = None) -> LinkageModel:
     """Train a model without labels: u by random sampling, m by EM, prior from deterministic rules."""
-    prepared = _prepared(rows)
+    if prepared is None:
+        prepared = _prepared(rows)
     if len(prepared) < 50:
         raise LinkageInputError("training needs at least 50 records")
-    linker = _linker(prepared, settings_creator(), _duckdb_api())
+    linker = _linker(prepared, settings_creator(), _duckdb_api(memory_limit))
     t0 = time.monotonic()
     linker.training.estimate_probability_two_random_records_match(deterministic_rules(), recall=0.8)
     log.info("prior %.3g: %.1fs", linker._settings_obj._probability_two_random_records_match, time.monotonic() - t0)
@@ -243,6 +256,7 @@ class LinkResult:
     clusters: pd.DataFrame  # agency, record_id, entity_id
     pairs: int
     records: int
+    pair_table: pd.DataFrame | None = None  # uid_l, uid_r, match_probability (when asked for)
 
     @property
     def entities(self) -> int:
@@ -250,26 +264,29 @@ class LinkResult:
 
 
 def link_frame(rows: Any, model: LinkageModel | None = None, *, threshold: float = 0.95,
-               strict_dates: bool = False) -> LinkResult:
+               strict_dates: bool = False, keep_pairs: bool = False, memory_limit: str | None = None,
+               prepared: pd.DataFrame | None = None) -> LinkResult:
     """Link a whole table inside DuckDB (predict then cluster, without Python objects per pair)."""
     model = model or default_model()
-    prepared = _prepared(rows, strict_dates=strict_dates)
+    if prepared is None:
+        prepared = _prepared(rows, strict_dates=strict_dates)
     if len(prepared) < 2:
         clusters = pd.DataFrame({"agency": prepared["agency"], "record_id": prepared["record_id"],
                                  "entity_id": [entity_id_for(u) for u in prepared["uid"]]})
         return LinkResult(clusters, 0, len(prepared))
-    linker = _linker(prepared, _settings(model, "duckdb", len(prepared)), _duckdb_api())
+    linker = _linker(prepared, _settings(model, "duckdb", len(prepared)), _duckdb_api(memory_limit))
     table = _predict_table(linker, threshold)
-    pairs = int(linker._db_api._execute_sql_against_backend(
-        f"select count(*) from {table.physical_name}").fetchall()[0][0])
+    run = linker._db_api._execute_sql_against_backend
+    pairs = int(run(f"select count(*) from {table.physical_name}").fetchall()[0][0])
+    pair_table = run(f"select uid_l, uid_r, match_probability from {table.physical_name}").df() if keep_pairs \
+        else None
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         table, threshold_match_probability=threshold)
-    rel = linker._db_api._execute_sql_against_backend(f"select uid, cluster_id from {clustered.physical_name}")
-    df = rel.df()
+    df = run(f"select uid, cluster_id from {clustered.physical_name}").df()
     entity = _entity_ids(df["uid"], df["cluster_id"])
     parts = df["uid"].str.split(UID_SEP, n=1, regex=False)
     clusters = pd.DataFrame({"agency": parts.str[0], "record_id": parts.str[1], "entity_id": entity.to_numpy()})
-    return LinkResult(clusters, pairs, len(prepared))
+    return LinkResult(clusters, pairs, len(prepared), pair_table)
 
 
 def read_canonical_csv(path: str | Path) -> pd.DataFrame:
@@ -319,3 +336,14 @@ def link_csv(input_path, out_path, *, model: LinkageModel | None = None, thresho
     return {"records": result.records, "pairs": result.pairs, "entities": result.entities,
             "cross_agency_entities": int(
                 result.clusters.groupby("entity_id")["agency"].nunique().gt(1).sum())}
+
+
+def build_default_model(records: int = 20_000, seed: int = 2026) -> LinkageModel:
+    """Re-create the shipped model: trained without labels on the synthetic Canadian set (fixed seed).
+
+    ``python -c "from harbour.sharing.linkage import build_default_model as b; print(b().to_json())"
+    > src/harbour/sharing/data/person_model.json``
+    """
+    from harbour.sharing import synthetic
+
+    return train(synthetic.generate(records, seed=seed).rows, seed=42)

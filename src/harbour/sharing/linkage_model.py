@@ -26,7 +26,11 @@ MODEL_FORMAT = "harbour-linkage-model/1"
 BASE_DIALECT = "duckdb"
 
 
-def _name_comparison(col: str, other: str, label: str) -> cl.CustomComparison:
+_JARO_WINKLER = {"duckdb": "jaro_winkler_similarity", "spark": "jaro_winkler"}
+
+
+def _name_comparison(col: str, other: str, label: str, dialect: str) -> cl.CustomComparison:
+    jw = _JARO_WINKLER[dialect]
     levels = [
         cll.NullLevel(col),
         cll.ExactMatchLevel(col, term_frequency_adjustments=True),
@@ -35,8 +39,8 @@ def _name_comparison(col: str, other: str, label: str) -> cl.CustomComparison:
         levels.append(cll.ExactMatchLevel("given_canon").configure(label_for_charts="nickname or variant"))
     levels += [
         cll.JaroWinklerLevel(col, 0.92),
-        cll.CustomLevel(f'"{col}_l" = "{other}_r"', label_for_charts=f"{label} = other name (swapped)",
-                        base_dialect_str=BASE_DIALECT),
+        # given name and surname swapped (allowing a typo): compared with the other column of the other record
+        cll.CustomLevel(f'{jw}("{col}_l", "{other}_r") >= 0.9', label_for_charts=f"{label} ~ other name (swapped)"),
         cll.ExactMatchLevel(f"{col}_meta").configure(label_for_charts="same metaphone code"),
         cll.JaroWinklerLevel(col, 0.8),
         cll.ElseLevel(),
@@ -44,11 +48,11 @@ def _name_comparison(col: str, other: str, label: str) -> cl.CustomComparison:
     return cl.CustomComparison(comparison_levels=levels, output_column_name=label)
 
 
-def comparisons() -> list:
+def comparisons(dialect: str = BASE_DIALECT) -> list:
     """The model's comparisons; the output names are the field names reported in ``Match.agreed``."""
     return [
-        _name_comparison("given", "surname", "given_name"),
-        _name_comparison("surname", "given", "surname"),
+        _name_comparison("given", "surname", "given_name", dialect),
+        _name_comparison("surname", "given", "surname", dialect),
         cl.CustomComparison(output_column_name="middle_name", comparison_levels=[
             cll.NullLevel("middle"),
             cll.ExactMatchLevel("middle"),
@@ -136,11 +140,11 @@ def deterministic_rules() -> list[BlockingRuleCreator]:
             block_on("email", "surname")]
 
 
-def settings_creator() -> SettingsCreator:
+def settings_creator(dialect: str = BASE_DIALECT) -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="uid",
-        comparisons=comparisons(),
+        comparisons=comparisons(dialect),
         blocking_rules_to_generate_predictions=prediction_blocking_rules(),
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=False,
@@ -150,7 +154,7 @@ def settings_creator() -> SettingsCreator:
 
 @lru_cache(maxsize=4)
 def _fresh_settings_json(dialect: str) -> str:
-    return json.dumps(settings_creator().create_settings_dict(dialect))
+    return json.dumps(settings_creator(dialect).create_settings_dict(dialect))
 
 
 def settings_for(model: LinkageModel, dialect: str) -> dict:
