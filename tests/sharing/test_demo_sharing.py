@@ -33,9 +33,9 @@ def _user(db, username: str) -> User:
 
 def test_sharing_demo_loads_links_and_shows_multi_province_groups(db, client):
     counts = load_sharing_demo(db, seed=2026)
-    assert counts["sharing_agencies"] == len(AGENCIES) == db.execute(select(func.count(Agency.id))).scalar_one()
+    assert counts["sharing agencies"] == len(AGENCIES) == db.execute(select(func.count(Agency.id))).scalar_one()
     assert all("(fictional" in a.name for a in db.execute(select(Agency)).scalars())
-    assert counts["sharing_records"] == db.execute(select(func.count(Person.id))).scalar_one() >= 200
+    assert counts["sharing records"] == db.execute(select(func.count(Person.id))).scalar_one() >= 200
 
     # the two existing agency-role demo logins work for two different police services
     assert access.agency_of(db, _user(db, "demo-analyst")).code == "DEMO-TPS"
@@ -65,7 +65,7 @@ def test_sharing_demo_loads_links_and_shows_multi_province_groups(db, client):
             entities = [entity_of.get((ids[r.agency], r.record_id)) for r in recs]
             linked_travellers += max(entities.count(e) for e in set(entities)) >= 2
     assert linked_travellers >= 6
-    assert counts["sharing_matches"] > 0 and counts["sharing_hits"] > 0
+    assert counts["sharing matches"] > 0 and counts["sharing hits"] > 0
     tps = ids["DEMO-TPS"]
     assert db.execute(select(func.count(Hit.id)).where(Hit.agency_id == tps)).scalar_one() > 0
     requests = {r.status: r for r in db.execute(select(DisclosureRequest)).scalars()}

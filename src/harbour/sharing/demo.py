@@ -203,7 +203,7 @@ def load_sharing_demo(db: Session, *, seed: int = 2026) -> dict[str, int]:
     if db.execute(select(Agency.id).where(Agency.code == MARKER)).first() is not None:
         added = _ensure_members(db)
         db.commit()
-        return {"sharing_memberships_restored": added} if added else {}
+        return {"sharing memberships restored": added} if added else {}
     for a in AGENCIES:
         agencies.create_agency(db, actor=ADMIN, data=_agency_data(a.code))
     _ensure_members(db)
@@ -235,10 +235,10 @@ def load_sharing_demo(db: Session, *, seed: int = 2026) -> dict[str, int]:
     result = linking.relink(db, actor=linking.SYSTEM)
     requests = _disclosures(db)
     db.commit()
-    return {"sharing_agencies": len(AGENCIES), "sharing_records": len(records),
-            "sharing_agreements": len(_agreements(today)), "sharing_matches": result["matches"],
-            "sharing_hits": result["hits"], "sharing_entities": result["entities"],
-            "sharing_disclosure_requests": requests}
+    return {"sharing agencies": len(AGENCIES), "sharing records": len(records),
+            "sharing agreements": len(_agreements(today)), "sharing matches": result["matches"],
+            "sharing hits": result["hits"], "sharing entities": result["entities"],
+            "sharing disclosure requests": requests}
 
 
 def _disclosures(db: Session) -> int:
