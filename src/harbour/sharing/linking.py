@@ -119,7 +119,7 @@ def _match_cache(db: Session, method: str) -> dict:
 
 def store_match(db: Session, *, method: str, key_a: tuple[int, str], key_b: tuple[int, str], probability: float,
                 weight: float | None = None, agreed=(), model_version: str | None = None,
-                category: str = "person", cache: dict | None = None) -> tuple[Match, bool]:
+                category: str = "person", cache: dict | None = None, flush: bool = True) -> tuple[Match, bool]:
     """Insert or refresh one match (pairs are stored in a canonical order).  Returns (match, is_new).
     ``cache`` (from ``_match_cache``) saves a query per match when storing many."""
     (a, b, _swapped) = _ordered(key_a, key_b)
@@ -141,7 +141,8 @@ def store_match(db: Session, *, method: str, key_a: tuple[int, str], key_b: tupl
         match.model_version = model_version
         match.updated_at = utcnow()
         if new:
-            db.flush()
+            if flush:
+                db.flush()
             if cache is not None:
                 cache[(a[0], a[1], b[0], b[1])] = match
     return match, new
@@ -162,15 +163,20 @@ def relink(db: Session, *, actor: Actor = SYSTEM, threshold: float = DEFAULT_THR
     clusters = linkage.cluster(rows, matches, threshold=threshold) if rows else {}
     with rls.across_agencies(db):
         cache = _match_cache(db, "splink")
-        deliver = Deliverer(db)
+        stored = []
         for m in matches:
             a = (ids[m.key_a[0]], m.key_a[1])
             b = (ids[m.key_b[0]], m.key_b[1])
             match, new = store_match(db, method="splink", key_a=a, key_b=b, probability=m.match_probability,
-                                     weight=m.match_weight, agreed=m.agreed, model_version=model.version, cache=cache)
+                                     weight=m.match_weight, agreed=m.agreed, model_version=model.version, cache=cache,
+                                     flush=False)
+            stored.append(match)
             result["matches"] += 1
             result["new_matches"] += int(new)
-            if a[0] != b[0]:
+        db.flush()  # one round trip for every new match; hits need their ids
+        deliver = Deliverer(db)
+        for match in stored:
+            if match.agency_a_id != match.agency_b_id:
                 result["cross_agency"] += 1
                 result["hits"] += len(deliver(match))
         db.query(EntityMember).delete()
@@ -239,15 +245,20 @@ def submit_pprl(db: Session, *, actor: Actor, document: dict, threshold: float |
     with rls.across_agencies(db):
         cache = _match_cache(db, "pprl")
         deliver = Deliverer(db)
+        stored: list[Match] = []
         others = list(db.execute(select(PprlSubmission).where(PprlSubmission.active.is_(True),
                                                               PprlSubmission.agency_id != viewer.agency_id,
                                                               PprlSubmission.schema_id == sid)).scalars())
         for other in others:
             for m in pprl.match(document, other.document, threshold=threshold):
                 match, _new = store_match(db, method="pprl", key_a=(viewer.agency_id, m.record_id_a),
-                                          key_b=(other.agency_id, m.record_id_b), probability=m.score, cache=cache)
+                                          key_b=(other.agency_id, m.record_id_b), probability=m.score, cache=cache,
+                                          flush=False)
+                stored.append(match)
                 pairs += 1
-                hits += len(deliver(match))
+        db.flush()
+        for match in stored:
+            hits += len(deliver(match))
         db.flush()
     audit(db, actor, "create", "sharing_pprl_submission", submission.id, purpose="record_linkage",
           detail={"records": submission.record_count, "compared_with": len(others), "pairs": pairs, "hits": hits})
