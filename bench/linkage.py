@@ -58,8 +58,15 @@ def _scores(tp: int, predicted: int, truth: int) -> dict:
             "predicted_pairs": predicted}
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _machine() -> dict:
-    return {"cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2), "python": platform.python_version()}
+    """The machine is shared: the load average and this process's CPU time tell how much of it we had."""
+    return {"cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2), "python": platform.python_version(),
+            "process_cpu_seconds": round(_cpu_seconds(), 1)}
 
 
 def _emit(line: dict) -> None:

@@ -82,3 +82,13 @@ def test_prepare_columns():
 def test_prepare_tolerates_missing_columns_and_blanks():
     out = prepare(pd.DataFrame([{"record_id": "1", "agency": "A", "given_name": "  "}]))
     assert out.iloc[0]["given"] is None and out.iloc[0]["dob"] is None and out.iloc[0]["phone"] is None
+
+
+def test_vectorised_phones_agree_with_phonenumbers():
+    from harbour.sharing.normalise import phones_e164
+
+    raw = ["(416) 555-0123", "+1 514 555 0199", "1-902-555-0142", "604.555.0100", "+44 20 7946 0018",
+           "416 555 0123 ext 4", "0123456789", "555-0123", "+1 (819) 555-0111", None, "tel: 416 555 0123"]
+    vectorised = phones_e164(pd.Series(raw, dtype="string")).tolist()
+    one_by_one = [phone_e164(r) if r else None for r in raw]
+    assert [None if pd.isna(v) else v for v in vectorised] == one_by_one

@@ -54,8 +54,11 @@ def strip_accents(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
+_STR = "string[pyarrow]"  # Arrow-backed strings: vectorised string functions run in C++
+
+
 def _blank_to_none(series: pd.Series) -> pd.Series:
-    s = series.astype("string").str.strip()
+    s = series.astype(_STR).str.strip()
     return s.mask(s == "", pd.NA)
 
 
@@ -63,7 +66,7 @@ def _per_distinct(series: pd.Series, func) -> pd.Series:
     """Apply ``func`` once per distinct non-null value (names and cities repeat a lot)."""
     values = series.dropna().unique()
     mapping = {v: func(v) for v in values}
-    return series.map(mapping, na_action="ignore").astype("string")
+    return series.map(mapping, na_action="ignore").astype(_STR)
 
 
 @lru_cache(maxsize=200_000)
@@ -102,7 +105,22 @@ def phone_e164(value: str) -> str | None:
 
 
 def phones_e164(series: pd.Series) -> pd.Series:
-    return _per_distinct(series, phone_e164)
+    """Vectorised :func:`phone_e164`: plain North American numbers (10 digits, or 11 starting with 1, with only
+    spaces, dots, dashes, brackets or a leading +1) are formatted directly — exactly what ``phonenumbers`` gives
+    for them; everything else (other countries, letters, extensions) goes through ``phonenumbers``."""
+    series = series.astype(_STR)
+    digits = series.str.replace(r"\D", "", regex=True)
+    plain = series.str.fullmatch(r"[\d\s().\-]+").fillna(False).astype(bool)
+    plus1 = series.str.fullmatch(r"\s*\+1[\d\s().\-]+").fillna(False).astype(bool)
+    ten = plain & digits.str.fullmatch(r"[2-9]\d{2}[2-9]\d{6}").fillna(False).astype(bool)
+    eleven = (plain | plus1) & digits.str.fullmatch(r"1[2-9]\d{2}[2-9]\d{6}").fillna(False).astype(bool)
+    out = pd.Series(pd.NA, index=series.index, dtype=_STR)
+    out[ten] = "+1" + digits[ten]
+    out[eleven] = "+" + digits[eleven]
+    rest = series.notna() & ~ten & ~eleven
+    if rest.any():
+        out[rest] = _per_distinct(series[rest], phone_e164)
+    return out
 
 
 def parse_date(value: str) -> str | None:
