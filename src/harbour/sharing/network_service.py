@@ -138,13 +138,14 @@ def _select(model, column, extra, *conditions):
 
 def _discover(db: Session, agency_id: int, *, only_person: int | None = None) -> _Discovery:
     found = _Discovery()
-    own_members = dict(db.execute(select(EntityMember.record_id, EntityMember.entity_id)
-                                  .where(EntityMember.agency_id == agency_id)).all())
-    if own_members:
+    with rls.across_agencies(db):  # entities are server-side (row-level security allows them in this mode only)
+        own_members = dict(db.execute(select(EntityMember.record_id, EntityMember.entity_id)
+                                      .where(EntityMember.agency_id == agency_id)).all())
         members = []
         for chunk in _chunks(set(own_members.values())):
             members += db.execute(select(EntityMember.entity_id, EntityMember.agency_id, EntityMember.record_id)
                                   .where(EntityMember.entity_id.in_(chunk))).all()
+    if own_members:
         size = defaultdict(int)
         for entity_id, _a, _r in members:
             size[entity_id] += 1
