@@ -3,8 +3,9 @@
 Fixtures (all tests under tests/browser/ may use them):
 
 - ``live_server`` (session): base URL of a real uvicorn server in a subprocess on a free loopback
-  port, against a temporary SQLite database migrated with ``harbour db upgrade`` and loaded with
-  ``harbour demo`` (fixed seed, synthetic data), with its own key file.  Torn down at the end.
+  port, against a temporary SQLite database migrated with ``harbour db upgrade`` and loaded with the
+  modules' demo loaders (tests/browser/seed.py: fixed seed, synthetic data), with its own key file.
+  Torn down at the end.  HARBOUR_TEST_LIVE_URL=http://... reuses a server you already run instead.
 - ``browser`` (session): headless chromium from ``/usr/bin/chromium`` (never downloaded).  Without
   it the browser suite is skipped, saying why; under ``CI`` it fails instead.
 - ``page`` (function): a fresh context (locale en-CA, ``base_url`` = the live server) and page.
@@ -46,7 +47,7 @@ HARBOUR = Path(sys.executable).with_name("harbour")
 
 # Demo data: small enough to load quickly, big enough for every journey (demo-provider's
 # vetted Thunder Bay shelter is always among the providers).  Synthetic, fixed seed.
-DEMO_ARGS = ["--seed", "2026", "--contacts", "40", "--providers", "150"]
+DEMO_ARGS = ["--seed", "2026", "--contacts", "40", "--providers", "150"]  # see seed.py
 AXE_BLOCKING = ("serious", "critical")
 
 
@@ -74,7 +75,7 @@ def _free_port() -> int:
 
 def _run(args: list[str], env: dict, log: Path) -> None:
     with log.open("ab") as out:
-        done = subprocess.run(args, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300)
+        done = subprocess.run(args, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=600, cwd=str(REPO))
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:3])} failed ({done.returncode}); see {log}:\n{log.read_text()[-3000:]}")
 
@@ -110,7 +111,7 @@ def live_server_env(tmp_path_factory) -> dict:
     })
     log = Path(env["HARBOUR_LOG"])
     _run([str(HARBOUR), "db", "upgrade"], env, log)
-    _run([str(HARBOUR), "demo", *DEMO_ARGS], env, log)
+    _run([sys.executable, "-m", "tests.browser.seed", *DEMO_ARGS], env, log)
     return env
 
 
@@ -156,6 +157,9 @@ def playwright_driver():
 @pytest.fixture(scope="session")
 def browser(playwright_driver):
     """Headless Debian chromium (never a downloaded browser build)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)  # a shared 2-core machine can be slow; assertions still must come true
     b = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True,
                                           args=["--no-sandbox", "--disable-dev-shm-usage"])
     yield b
@@ -183,7 +187,8 @@ def new_page(browser, live_server):
         opts = {"locale": "en-CA", "base_url": live_server, "viewport": {"width": 1280, "height": 900}}
         opts.update(options)
         context = browser.new_context(**opts)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(15_000)
+        context.set_default_navigation_timeout(60_000)  # some pages build reports or statistics on first view
         _contain(context, live_server)
         contexts.append(context)
         return context.new_page()

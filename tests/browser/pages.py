@@ -10,10 +10,11 @@ PUBLIC_PAGES = {
     "tip": "/tip",
     "tip-thanks": "/tip/thanks",
     "signs": "/signs",
-    "chat": "/help/chat",  # the live chat's start page (issue 7, chat); skipped while it does not exist
+    "chat": "/help/chat",  # the live chat's start page
     "plan-index": "/plan",
     "plan-chart": f"/plan/{PLAN}",
     "plan-report": f"/plan/{PLAN}/report/2013-2014",
+    "statistics": "/statistics",
+    "statistics-standard": "/statistics/standard",
     "login": "/login",
 }
-OPTIONAL_PAGES = {"chat"}

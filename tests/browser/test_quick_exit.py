@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import OPTIONAL_PAGES, PUBLIC_PAGES
+from tests.browser.pages import PUBLIC_PAGES
 
 NEUTRAL_BODY = "<!doctype html><title>Neutral test page</title><h1>Weather (neutral test page)</h1>"
 BEFORE_URL = "https://news.example.test/"  # a page the visitor had open before Harbour (also intercepted)
@@ -27,8 +27,6 @@ def _open(new_page, live_server, path):
 @pytest.mark.parametrize("name", list(PUBLIC_PAGES))
 def test_quick_exit_leaves_and_is_not_in_history(new_page, live_server, shot, name):
     page, response = _open(new_page, live_server, PUBLIC_PAGES[name])
-    if response.status == 404 and name in OPTIONAL_PAGES:
-        pytest.skip(f"{PUBLIC_PAGES[name]} does not exist yet")
     assert response.status == 200, f"{PUBLIC_PAGES[name]} answered {response.status}"
 
     exit_link = page.locator("#quick-exit")
