@@ -56,13 +56,17 @@ REGION_SQL = "CASE " + " ".join(f"WHEN province IN ({_in(m)}) THEN '{r}'" for r,
 _GEO_OF = {1: "g", 5: "g", 2: "r", 6: "r", 3: ALL, 7: ALL}
 
 
-def _margins(inner: str, keys: list[str], measures: str) -> str:
-    """Wrap a small aggregate (y, province, keys..., counts) with every year/geography margin (GROUPING SETS)."""
+def _margins(inner: str, keys: list[str], measures: str, mapped: dict[str, str] | None = None) -> str:
+    """Wrap a small aggregate (y, province, keys..., counts) with every year/geography margin (GROUPING SETS);
+    ``mapped`` gives SQL expressions for keys (codes outside a vocabulary → its fallback), applied here on the
+    small aggregate rather than on every stored row."""
+    mapped = mapped or {}
     k = "".join(", " + c for c in keys)
+    select_keys = "".join(", " + (f"{mapped[c]} AS {c}" if c in mapped else c) for c in keys)
     sets = ", ".join(f"({d}{k})" if d else f"({k[2:]})" for d in ("y, g", "y, r", "y", "g", "r", ""))
-    return (f"WITH base AS ({inner}), cells AS (SELECT y, {LEAF_SQL} AS g, {REGION_SQL} AS r{k}, * EXCLUDE "
-            f"(y, province{k}) FROM base) SELECT grouping(y, g, r) AS gg, y, g, r{k}, {measures} FROM cells "
-            f"GROUP BY GROUPING SETS ({sets})")
+    return (f"WITH base AS ({inner}), cells AS (SELECT y, {LEAF_SQL} AS g, {REGION_SQL} AS r{select_keys}, "
+            f"* EXCLUDE (y, province{k}) FROM base) SELECT grouping(y, g, r) AS gg, y, g, r{k}, {measures} "
+            f"FROM cells GROUP BY GROUPING SETS ({sets})")
 
 
 def source_queries(tables: tuple[Table, ...] = TABLES) -> list[SourceQuery]:
@@ -76,14 +80,15 @@ def source_queries(tables: tuple[Table, ...] = TABLES) -> list[SourceQuery]:
         mine = [t for t in tables if t.source == source]
         excl = [t for t in mine if t.kind == "exclusive"]
         if any(t.kind in ("total", "exclusive") for t in mine):
-            exprs = "".join(f""", CASE WHEN "{t.var}" IN ({_in([c for c, _l in t.codes])}) THEN "{t.var}" """
-                            f"""ELSE '{t.fallback}' END AS v{i}""" for i, t in enumerate(excl))
+            exprs = "".join(f', "{t.var}" AS v{i}' for i, t in enumerate(excl))
             vs = [f"v{i}" for i in range(len(excl))]
+            mapped = {f"v{i}": f"""CASE WHEN v{i} IN ({_in([c for c, _l in t.codes])}) THEN v{i} """
+                               f"""ELSE '{t.fallback}' END""" for i, t in enumerate(excl)}
             sets = ", ".join([f"(y, province, {v})" for v in vs] + ["(y, province)"])
             gid = f"grouping({', '.join(vs)})" if vs else "0"
             scan = (f'SELECT {gid} AS gid, y, province{"".join(", " + v for v in vs)}, count(*) AS n FROM '
                     f'(SELECT "{y}" AS y, province{exprs} FROM {source}) GROUP BY GROUPING SETS ({sets})')
-            out.append(SourceQuery(source, _margins(scan, ["gid"] + vs, "sum(n)::BIGINT AS n"), "grouped",
+            out.append(SourceQuery(source, _margins(scan, ["gid"] + vs, "sum(n)::BIGINT AS n", mapped), "grouped",
                                    tuple(t for t in mine if t.kind != "flags")))
         flags = [t for t in mine if t.kind == "flags"]
         if flags:
