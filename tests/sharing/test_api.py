@@ -185,3 +185,11 @@ def test_no_partial_writes_on_refusal(client, db, world, tokens):
     assert _ingest(client, tokens["loner"], [person_row("TPS", "T-1")]).status_code == 403
     db.expire_all()
     assert db.execute(select(Person)).first() is None
+
+
+def test_json_ingest_reports_non_objects_and_keeps_good_rows(client, world, tokens):
+    r = _ingest(client, tokens["analyst-TPS"], ["not a record", person_row("TPS", "T-1"), {"record_id": 5}])
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["rows_total"], body["rows_created"], body["rows_failed"]) == (3, 1, 2)
+    assert [p["row"] for p in body["problems"]] == [1, 3]

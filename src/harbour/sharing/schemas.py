@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -289,7 +289,7 @@ class IngestBody(Strict):
     """JSON ingest: rows are checked one by one (bad ones are reported, good ones kept)."""
 
     source_system: Annotated[str, Field(min_length=1, max_length=120)]
-    records: list[dict] = Field(min_length=1, max_length=50_000)
+    records: list[Any] = Field(min_length=1, max_length=50_000)  # a non-object item is a bad row, not a bad body
 
 
 # -- agencies and agreements -----------------------------------------------------------------------
