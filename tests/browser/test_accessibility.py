@@ -223,3 +223,40 @@ def test_the_check_catches_real_problems(page, axe):
     with pytest.raises(AssertionError, match=r"duplicate ids on broken: \['main'\]"):
         _check(page, axe, "broken")
     _findings.pop("broken", None)
+
+
+def test_live_chat_in_use(new_page, login, axe, shot):
+    """The chat as people use it: the open start page, the visitor waiting and talking, the advocate's
+    console with a chat in the queue and a conversation open (real WebSockets)."""
+    advocate = new_page()
+    login(advocate, "demo-advocate")
+    advocate.goto("/console/chat")
+    available = advocate.get_by_label("I am available for chats")
+    if not available.is_checked():
+        available.check()
+        advocate.get_by_role("button", name="Save", exact=True).click()
+    expect(advocate.get_by_label("I am available for chats")).to_be_checked()
+
+    visitor = new_page()
+    visitor.goto("/help/chat")
+    expect(visitor.get_by_role("button", name="Start the chat")).to_be_visible()
+    _check(visitor, axe, "public chat start (open)")
+    visitor.get_by_role("button", name="Start the chat").click()
+    expect(visitor).to_have_url(re.compile(r"/help/chat/room$"))
+    expect(visitor.locator("#chat-status")).to_contain_text("in line")
+    _check(visitor, axe, "public chat room (waiting)")
+
+    take = advocate.get_by_role("button", name=re.compile(r"^Take chat CH-"))
+    expect(take.first).to_be_visible()
+    _check(advocate, axe, "console live chat (queue)")
+    take.first.click()
+    expect(visitor.get_by_role("textbox")).to_be_enabled()
+    visitor.get_by_role("textbox").fill("Synthetic test message for the accessibility check.")
+    visitor.get_by_role("textbox").press("Enter")
+    panel = advocate.locator(".chat-panel").first
+    expect(panel.locator(".chat-log")).to_contain_text("Synthetic test message")
+    _check(visitor, axe, "public chat room (talking)")
+    _check(advocate, axe, "console live chat (conversation)")
+    shot(visitor, "a11y-chat-visitor", full_page=False)
+    shot(advocate, "a11y-chat-advocate", full_page=False)
+    visitor.get_by_role("button", name="End the chat").click()
