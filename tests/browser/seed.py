@@ -3,8 +3,8 @@
 Run as ``python -m tests.browser.seed --seed 2026 --contacts 40 --providers 150`` with HARBOUR_DATABASE_URL and
 HARBOUR_KEY_FILE set (the conftest does).  Synthetic, obviously fake data with a fixed seed.  It loads the demo
 users, hotline contacts and cases, the provider directory (demo-provider's vetted Thunder Bay shelter among
-them), referrals and the action plans: everything `harbour demo` loads except the statistics history and
-store, which no browser journey uses and which take minutes to build on a 2-core machine.
+them), referrals and the action plans; not the sharing network or the statistics history and store that
+`harbour demo` also loads, which no browser journey uses and which take minutes to build on a 2-core machine.
 """
 
 from __future__ import annotations
