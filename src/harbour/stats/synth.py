@@ -43,11 +43,18 @@ def synthesise(records: list[list[str]], *, epsilon: float, seed_rows: int | Non
     synth = pacsynth.DpAggregateSeededSynthesizer(params)
     try:
         synth.fit(pacsynth.Dataset([list(SYNTH_COLUMNS)] + records))
-        out = synth.sample()
+        # sampling is post-processing of the fitted DP aggregates (no further privacy cost): an unlucky draw can
+        # come back empty, so draw again a few times
+        for _attempt in range(5):
+            out = synth.sample()
+            if len(out) > 1:
+                break
     except BaseException as exc:  # pyo3 panics derive from BaseException  # noqa: BLE001
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise ValueError("the synthesiser could not fit these records") from None
+    if len(out) <= 1:
+        raise ValueError("the synthesiser produced no records")
     return [list(r) for r in out[1:]]
 
 
