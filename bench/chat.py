@@ -86,16 +86,21 @@ def _start_server(url: str, key_file: Path, port: int, workers: int) -> subproce
            "HARBOUR_BASE_URL": f"http://127.0.0.1:{port}"}
     cmd = [sys.executable, "-m", "uvicorn", "harbour.app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log_path = str(key_file.parent / "server.log")
+    with open(log_path, "ab") as log:  # a file, not a pipe: a chatty server never blocks on a full pipe
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log_path
+    return proc
 
 
 async def _wait_ready(base: str, proc: subprocess.Popen | None) -> None:
     import httpx
 
     async with httpx.AsyncClient() as client:
-        for _ in range(300):
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError("server exited: " + proc.stderr.read().decode(errors="replace")[-2000:])
+                raise RuntimeError("the server exited; see its log " + proc.log_path)
             try:
                 if (await client.get(base + "/help")).status_code == 200:
                     return

@@ -233,7 +233,8 @@ def test_advocate_limit_is_per_chat(people, db):
         a.send_json({"type": "message", "session": one.id, "body": body})
     assert until(a, "error")["code"] == "rate_limited"
     a.send_json({"type": "message", "session": two.id, "body": "b1"})  # the other chat is not held up
-    assert until(a, "message")["body"] in ("a1", "a2", "b1")
+    while until(a, "message")["body"] != "b1":
+        pass
     ctx.__exit__(None, None, None)
     assert [m.body for m in service.messages(db, chat_id=two.id) if m.sender == "advocate"] == ["b1"]
     assert [m.body for m in service.messages(db, chat_id=one.id) if m.sender == "advocate"] == ["a1", "a2"]

@@ -21,7 +21,7 @@ from harbour.core.choices import HOTLINE_ROLES, Role
 from harbour.core.config import Settings
 from harbour.core.crypto import keyring
 from harbour.core.db import atomic, utcnow
-from harbour.core.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
+from harbour.core.errors import Conflict, Forbidden, HarbourError, NotFound, TooLarge, ValidationFailed
 from harbour.core.i18n import N_, gettext, reset_language, set_language
 from harbour.core.models import User
 from harbour.core.security import ensure_role
@@ -213,18 +213,55 @@ def _clean(settings: Settings, body: object) -> str:
     return body
 
 
-@atomic
-def post_visitor_message(db: Session, settings: Settings, *, chat_id: int, body: object) -> tuple[ChatMessage, Events]:
+def _visitor_message(db: Session, settings: Settings, chat_id: int, body: object, now: datetime) -> ChatMessage:
     text = _clean(settings, body)
     chat = db.get(ChatSession, chat_id)
     if chat is None or chat.status not in OPEN:
         raise Conflict(N_("This chat has ended."))
-    now = utcnow()
     msg = ChatMessage(session_id=chat.id, sender=Sender.visitor.value, body=text, at=now)
     db.add(msg)
     chat.last_visitor_at = chat.last_seen_at = now
+    return msg
+
+
+def _advocate_message(db: Session, settings: Settings, actor: Actor, chat_id: int, body: object,
+                      now: datetime) -> ChatMessage:
+    text = _clean(settings, body)
+    _staff(actor)
+    chat = _load(db, chat_id)
+    if chat.advocate_id != actor.id:
+        raise Forbidden(N_("This chat is handled by another advocate."))
+    if chat.status != ChatStatus.active.value:
+        raise Conflict(N_("This chat has ended."))
+    msg = ChatMessage(session_id=chat.id, sender=Sender.advocate.value, author_id=actor.id, body=text, at=now)
+    db.add(msg)
+    return msg
+
+
+@atomic
+def post_messages(db: Session, settings: Settings, items: list[tuple[Actor | None, int, object]]
+                  ) -> list[tuple[ChatMessage | None, HarbourError | None]]:
+    """Store several messages in one transaction (one commit: the group commit that keeps latency low under
+    load).  Each item is ``(actor, chat_id, body)``; ``actor`` None means the visitor of that chat (the caller
+    has already matched the visitor's secret).  Returns, per item, the message or the error that refused it."""
+    now = utcnow()
+    out: list[tuple[ChatMessage | None, HarbourError | None]] = []
+    for actor, chat_id, body in items:
+        try:
+            msg = _visitor_message(db, settings, chat_id, body, now) if actor is None else \
+                _advocate_message(db, settings, actor, chat_id, body, now)
+            out.append((msg, None))
+        except HarbourError as exc:
+            out.append((None, exc))
     db.commit()
-    return msg, [(ch_chat(chat.id), message_event(msg))]
+    return out
+
+
+def post_visitor_message(db: Session, settings: Settings, *, chat_id: int, body: object) -> tuple[ChatMessage, Events]:
+    [(msg, error)] = post_messages(db, settings, [(None, chat_id, body)])
+    if error is not None:
+        raise error
+    return msg, [(ch_chat(chat_id), message_event(msg))]
 
 
 # -- the advocate side ----------------------------------------------------------
@@ -301,20 +338,12 @@ def take(db: Session, *, actor: Actor, chat_id: int) -> tuple[ChatSession, Event
                   (ch_advocate(actor.id), {"type": "assigned", "session": chat.id}), (QUEUE, {"type": "queue"})]
 
 
-@atomic
 def post_advocate_message(db: Session, settings: Settings, *, actor: Actor, chat_id: int,
                           body: object) -> tuple[ChatMessage, Events]:
-    text = _clean(settings, body)
-    chat = _load(db, chat_id)
-    _staff(actor)
-    if chat.advocate_id != actor.id:
-        raise Forbidden(N_("This chat is handled by another advocate."))
-    if chat.status != ChatStatus.active.value:
-        raise Conflict(N_("This chat has ended."))
-    msg = ChatMessage(session_id=chat.id, sender=Sender.advocate.value, author_id=actor.id, body=text, at=utcnow())
-    db.add(msg)
-    db.commit()
-    return msg, [(ch_chat(chat.id), message_event(msg))]
+    [(msg, error)] = post_messages(db, settings, [(actor, chat_id, body)])
+    if error is not None:
+        raise error
+    return msg, [(ch_chat(chat_id), message_event(msg))]
 
 
 @atomic

@@ -46,15 +46,84 @@ async def _sweeper(app) -> None:
             log.exception("chat sweep failed")
 
 
+class MessageWriter:
+    """Stores chat messages for every connection of this process through one queue: whatever arrives while a
+    batch is being written goes into the next batch, one transaction and one commit each (group commit).
+    On SQLite every commit waits for the disk; one commit per message would cap the whole process at a few
+    dozen messages a second under load.  Events are published only after their batch is committed."""
+
+    MAX_BATCH = 200
+
+    def __init__(self, app):
+        self.app = app
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run(), name="harbour-chat-writer")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(BaseException):
+                await self.task
+
+    async def submit(self, actor, chat_id: int, body) -> None:
+        """Store one message (raises the HarbourError that refused it) and publish it."""
+        self.start()
+        future = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait(((actor, chat_id, body), future))
+        await future
+
+    async def _run(self) -> None:
+        settings = self.app.state.settings
+        while True:
+            batch = [await self.queue.get()]
+            while not self.queue.empty() and len(batch) < self.MAX_BATCH:
+                batch.append(self.queue.get_nowait())
+            items = [item for item, _future in batch]
+            try:
+                results = await run_in_threadpool(_in_session, self.app,
+                                                  lambda db, items=items: service.post_messages(db, settings, items))
+            except Exception as exc:  # noqa: BLE001 - every sender in the batch hears about it
+                log.exception("chat message batch failed")
+                for _item, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            events = []
+            for (_item, future), (msg, error) in zip(batch, results, strict=True):
+                if error is not None:
+                    if not future.done():
+                        future.set_exception(error)
+                    continue
+                events.append((service.ch_chat(msg.session_id), service.message_event(msg)))
+                if not future.done():
+                    future.set_result(None)
+            with contextlib.suppress(Exception):
+                await publish_all(self.app, events)
+
+
+def get_writer(app) -> MessageWriter:
+    writer = getattr(app.state, "chat_writer", None)
+    if writer is None:
+        writer = app.state.chat_writer = MessageWriter(app)
+    return writer
+
+
 @asynccontextmanager
 async def lifespan(app):
     broker = make_broker(app.state.settings.database_url)
     await broker.start()
     app.state.chat_broker = broker
+    writer = app.state.chat_writer = MessageWriter(app)
+    writer.start()
     task = asyncio.create_task(_sweeper(app), name="harbour-chat-sweeper")
     try:
         yield
     finally:
+        await writer.stop()
         task.cancel()
         with contextlib.suppress(BaseException):
             await task
@@ -235,9 +304,7 @@ async def visitor_socket(websocket: WebSocket):
         async def handle(frame):
             kind = frame["type"]
             if kind == "message":
-                msg, events = await run_in_threadpool(_in_session, app, lambda db: service.post_visitor_message(
-                    db, settings, chat_id=chat_id, body=frame.get("body")))
-                await publish_all(app, events)
+                await get_writer(app).submit(None, chat_id, frame.get("body"))
             elif kind == "close":
                 events = await run_in_threadpool(_in_session, app, lambda db: service.visitor_close(db, chat_id=chat_id))
                 await publish_all(app, events)
@@ -310,9 +377,7 @@ async def advocate_socket(websocket: WebSocket):
                 chat_id = frame.get("session")
                 if not isinstance(chat_id, int):
                     raise service.ValidationFailed(i18n.N_("Which chat is this message for?"))
-                msg, events = await run_in_threadpool(_in_session, app, lambda db: service.post_advocate_message(
-                    db, settings, actor=actor, chat_id=chat_id, body=frame.get("body")))
-                await publish_all(app, events)
+                await get_writer(app).submit(actor, chat_id, frame.get("body"))
             elif kind == "history":
                 chat_id = frame.get("session")
                 if not isinstance(chat_id, int):
