@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from harbour.core.i18n import _
 from harbour.sharing.linkage_model import (
     TRAINING_BLOCKS,
     LinkageModel,
@@ -69,7 +70,7 @@ def _frame(rows: Any) -> pd.DataFrame:
         return pd.DataFrame(columns=CANONICAL_COLUMNS)
     missing = [c for c in ("record_id", "agency") if c not in frame.columns]
     if missing:
-        raise LinkageInputError(f"rows need the column(s): {', '.join(missing)}")
+        raise LinkageInputError(_("rows need the column(s): %(columns)s", columns=", ".join(missing)))
     return frame
 
 
@@ -78,12 +79,12 @@ def _prepared(rows: Any, *, strict_dates: bool = False) -> pd.DataFrame:
     prepared = prepare(frame, strict_dates=strict_dates)
     blank = prepared["agency"].isna() | prepared["record_id"].isna()
     if blank.any():
-        raise LinkageInputError("every row needs a record_id and an agency",
-                                [f"row {i + 1}: record_id or agency is blank" for i in blank[blank].index[:100]])
+        raise LinkageInputError(_("every row needs a record_id and an agency"),
+                                [_("row %(n)s: record_id or agency is blank", n=i + 1) for i in blank[blank].index[:100]])
     dup = prepared["uid"].duplicated(keep=False)
     if dup.any():
-        raise LinkageInputError("record_id must be unique within an agency",
-                                [f"row {i + 1}: the same agency and record_id appear more than once"
+        raise LinkageInputError(_("record_id must be unique within an agency"),
+                                [_("row %(n)s: the same agency and record_id appear more than once", n=i + 1)
                                  for i in dup[dup].index[:100]])
     return prepared
 
@@ -133,7 +134,7 @@ def train(rows: Any, *, seed: int = 42, max_u_pairs: float = 1e6, max_em_pairs: 
     if prepared is None:
         prepared = _prepared(rows)
     if len(prepared) < 50:
-        raise LinkageInputError("training needs at least 50 records")
+        raise LinkageInputError(_("training needs at least 50 records"))
     linker = _linker(prepared, settings_creator(), _duckdb_api(memory_limit))
     t0 = time.monotonic()
     linker.training.estimate_probability_two_random_records_match(deterministic_rules(), recall=0.8)
@@ -156,7 +157,7 @@ def train(rows: Any, *, seed: int = 42, max_u_pairs: float = 1e6, max_em_pairs: 
         log.info("EM on %s: %.1fs", columns, time.monotonic() - t0)
         sessions += 1
     if not sessions:
-        raise LinkageInputError("training found no candidate pairs; the records share no names or dates")
+        raise LinkageInputError(_("training found no candidate pairs; the records share no names or dates"))
     settings = linker.misc.save_model_to_json()
     settings["sql_dialect"] = "duckdb"
     return LinkageModel(version=new_version(settings), settings=settings, trained_on=n)
@@ -293,23 +294,25 @@ def read_canonical_csv(path: str | Path) -> pd.DataFrame:
     """Read a canonical person CSV (all text); raises :class:`LinkageInputError` with clear reasons."""
     path = Path(path)
     if not path.is_file():
-        raise LinkageInputError(f"no such file: {path}")
+        raise LinkageInputError(_("no such file: %(path)s", path=path))
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             header = next(csv.reader(fh), None)
     except UnicodeDecodeError:
-        raise LinkageInputError(f"{path} is not UTF-8 text") from None
+        raise LinkageInputError(_("%(path)s is not UTF-8 text", path=path)) from None
     if not header:
-        raise LinkageInputError(f"{path} is empty (expected a header: {','.join(CANONICAL_COLUMNS)})")
+        raise LinkageInputError(_("%(path)s is empty (expected a header: %(header)s)", path=path,
+                                  header=",".join(CANONICAL_COLUMNS)))
     header = [h.strip() for h in header]
     missing = [c for c in CANONICAL_COLUMNS if c not in header]
     if missing:
-        raise LinkageInputError(f"{path} lacks column(s): {', '.join(missing)} "
-                                f"(expected: {','.join(CANONICAL_COLUMNS)})")
+        raise LinkageInputError(_("%(path)s lacks column(s): %(missing)s (expected: %(header)s)", path=path,
+                                  missing=", ".join(missing), header=",".join(CANONICAL_COLUMNS)))
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, ValueError) as exc:
-        raise LinkageInputError(f"{path} is not a well-formed CSV file ({str(exc).splitlines()[0]})") from None
+        raise LinkageInputError(_("%(path)s is not a well-formed CSV file (%(reason)s)", path=path,
+                                  reason=str(exc).splitlines()[0])) from None
     frame.columns = [c.strip() for c in frame.columns]
     frame = frame[CANONICAL_COLUMNS].copy()
     for c in ("record_id", "agency"):
@@ -327,8 +330,8 @@ def link_csv(input_path, out_path, *, model: LinkageModel | None = None, thresho
         result = link_frame(frame, model, threshold=threshold, strict_dates=True)
     except BadDate as exc:
         raise LinkageInputError(
-            "date_of_birth must be a real date written YYYY-MM-DD",
-            [f"line {p + 2}: date_of_birth is not a valid YYYY-MM-DD date" for p in exc.positions[:100]]) from None
+            _("date_of_birth must be a real date written YYYY-MM-DD"),
+            [_("line %(n)s: date_of_birth is not a valid YYYY-MM-DD date", n=p + 2) for p in exc.positions[:100]]) from None
     out = result.clusters[["record_id", "entity_id", "agency"]]
     order = pd.MultiIndex.from_frame(frame[["agency", "record_id"]])
     out = out.set_index(["agency", "record_id"]).reindex(order).reset_index()[["record_id", "entity_id", "agency"]]

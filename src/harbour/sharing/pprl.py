@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harbour.core.i18n import _
 from harbour.sharing.normalise import prepare
 
 FORMAT = "harbour-clk/1"
@@ -82,11 +83,11 @@ class PprlMatch:
 def read_secret(path: str | Path) -> bytes:
     path = Path(path)
     if not path.is_file():
-        raise PprlError(f"no such secret file: {path}")
+        raise PprlError(_("no such secret file: %(path)s", path=path))
     secret = path.read_bytes().strip()
     if len(secret) < MIN_SECRET_BYTES:
-        raise PprlError(f"the secret in {path} is too short: at least {MIN_SECRET_BYTES} bytes are needed "
-                        "(e.g. `openssl rand -hex 32 > KEY`)")
+        raise PprlError(_("the secret in %(path)s is too short: at least %(n)s bytes are needed "
+                          "(e.g. `openssl rand -hex 32 > KEY`)", path=path, n=MIN_SECRET_BYTES))
     return secret
 
 
@@ -150,7 +151,8 @@ def _keyed_rng(secret: bytes, label: str) -> np.random.Generator:
 # ---------------------------------------------------------------------------------------------- encode
 def schema(hardening: str = DEFAULT_HARDENING, *, secret: bytes, blip_f: float = DEFAULT_BLIP_F) -> dict:
     if hardening not in HARDENINGS:
-        raise PprlError(f"unknown hardening {hardening!r} (one of: {', '.join(HARDENINGS)})")
+        raise PprlError(_("unknown hardening %(name)s (one of: %(known)s)", name=repr(hardening),
+                          known=", ".join(HARDENINGS)))
     hard: dict[str, Any] = {"method": hardening}
     if hardening == "blip":
         hard["f"] = blip_f
@@ -196,19 +198,19 @@ def encode_rows(rows: Any, secret: bytes, *, agency: str, hardening: str = DEFAU
                 blip_f: float = DEFAULT_BLIP_F) -> dict:
     """Encode canonical person rows as a JSON-serialisable document; it contains no names."""
     if not isinstance(secret, (bytes, bytearray)) or len(secret) < MIN_SECRET_BYTES:
-        raise PprlError(f"the secret must be at least {MIN_SECRET_BYTES} bytes")
+        raise PprlError(_("the secret must be at least %(n)s bytes", n=MIN_SECRET_BYTES))
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     if frame.empty:
-        raise PprlError("there are no records to encode")
+        raise PprlError(_("there are no records to encode"))
     if "record_id" not in frame.columns:
-        raise PprlError("rows need a record_id column")
+        raise PprlError(_("rows need a record_id column"))
     frame = frame.copy()
     frame["agency"] = agency
     prepared = prepare(frame)
     if prepared["record_id"].isna().any():
-        raise PprlError("every row needs a record_id")
+        raise PprlError(_("every row needs a record_id"))
     if prepared["record_id"].duplicated().any():
-        raise PprlError("record_id must be unique within the agency's document")
+        raise PprlError(_("record_id must be unique within the agency's document"))
     sch = schema(hardening, secret=bytes(secret), blip_f=blip_f)
     packed = np.packbits(encode_matrix(prepared, bytes(secret), sch), axis=1)
     records = [{"record_id": rid, "clk": base64.b64encode(row.tobytes()).decode("ascii")}
@@ -229,41 +231,41 @@ def validate_document(doc: Any) -> list[str]:
         return ["the document must be a JSON object"]
     problems: list[str] = []
     if doc.get("format") != FORMAT:
-        problems.append(f"format must be {FORMAT!r}")
+        problems.append(_("format must be %(format)s", format=repr(FORMAT)))
     sch = doc.get("schema")
     if not isinstance(sch, dict):
-        problems.append("schema is missing")
+        problems.append(_("schema is missing"))
         sch = {}
     else:
         if sch.get("version") != 1 or sch.get("filter_bits") != FILTER_BITS:
-            problems.append("schema version or filter size is not supported")
+            problems.append(_("schema version or filter size is not supported"))
         method = (sch.get("hardening") or {}).get("method") if isinstance(sch.get("hardening"), dict) else None
         if method not in HARDENINGS:
-            problems.append("schema hardening is missing or unknown")
+            problems.append(_("schema hardening is missing or unknown"))
         fp = sch.get("key_fingerprint")
         if not isinstance(fp, str) or len(fp) != 16:
-            problems.append("schema key_fingerprint is missing: encodings must be made with a shared secret "
-                            "(harbour pprl encode --secret-file)")
+            problems.append(_("schema key_fingerprint is missing: encodings must be made with a shared secret "
+                              "(harbour pprl encode --secret-file)"))
     if not isinstance(doc.get("agency"), str) or not doc.get("agency"):
-        problems.append("agency is missing")
+        problems.append(_("agency is missing"))
     records = doc.get("records")
     if not isinstance(records, list):
-        problems.append("records must be a list")
+        problems.append(_("records must be a list"))
         return problems
     if len(records) > MAX_RECORDS:
-        problems.append(f"too many records (at most {MAX_RECORDS:,})")
+        problems.append(_("too many records (at most %(n)s)", n=f"{MAX_RECORDS:,}"))
         return problems
     expected = _output_bytes(sch) if not problems else None
     seen: set[str] = set()
     for i, rec in enumerate(records):
         if len(problems) >= 50:
-            problems.append("... further problems not shown")
+            problems.append(_("... further problems not shown"))
             break
         if not isinstance(rec, dict) or not isinstance(rec.get("record_id"), str) or not rec.get("record_id"):
-            problems.append(f"record {i + 1}: record_id must be non-empty text")
+            problems.append(_("record %(n)s: record_id must be non-empty text", n=i + 1))
             continue
         if rec["record_id"] in seen:
-            problems.append(f"record {i + 1}: duplicate record_id")
+            problems.append(_("record %(n)s: duplicate record_id", n=i + 1))
         seen.add(rec["record_id"])
         clk = rec.get("clk")
         try:
@@ -271,9 +273,10 @@ def validate_document(doc: Any) -> list[str]:
         except (binascii.Error, ValueError):
             raw = None
         if raw is None:
-            problems.append(f"record {i + 1}: clk is not valid base64")
+            problems.append(_("record %(n)s: clk is not valid base64", n=i + 1))
         elif expected is not None and len(raw) != expected:
-            problems.append(f"record {i + 1}: clk has {len(raw) * 8} bits, the schema says {expected * 8}")
+            problems.append(_("record %(n)s: clk has %(bits)s bits, the schema says %(expected)s", n=i + 1,
+                                  bits=len(raw) * 8, expected=expected * 8))
     return problems
 
 
@@ -293,23 +296,23 @@ def match(doc_a: dict, doc_b: dict, *, threshold: float | None = None) -> list[P
     """One-to-one matches between two agencies' encodings (anonlink: Dice candidates, greedy solver)."""
     import anonlink
 
-    for name, doc in (("first", doc_a), ("second", doc_b)):
+    for name, doc in ((_("first"), doc_a), (_("second"), doc_b)):
         problems = validate_document(doc)
         if problems:
-            raise PprlError(f"the {name} document is not valid: {problems[0]}")
+            raise PprlError(_("the %(which)s document is not valid: %(problem)s", which=name, problem=problems[0]))
     sa, sb = doc_a["schema"], doc_b["schema"]
     if sa["key_fingerprint"] != sb["key_fingerprint"]:
-        raise PprlError("the documents were encoded with different secrets; they cannot be compared")
+        raise PprlError(_("the documents were encoded with different secrets; they cannot be compared"))
     if {k: v for k, v in sa.items() if k != "threshold"} != {k: v for k, v in sb.items() if k != "threshold"}:
-        raise PprlError("the documents were encoded with different schemas (fields, k or hardening)")
+        raise PprlError(_("the documents were encoded with different schemas (fields, k or hardening)"))
     threshold = float(sa.get("threshold", DEFAULT_THRESHOLD) if threshold is None else threshold)
     if not 0.0 < threshold < 1.0:
-        raise PprlError("threshold must be between 0 and 1")
+        raise PprlError(_("threshold must be between 0 and 1"))
     if not doc_a["records"] or not doc_b["records"]:
         return []
     candidates = anonlink.candidate_generation.find_candidate_pairs(
         [_bitarrays(doc_a), _bitarrays(doc_b)], anonlink.similarities.dice_coefficient, threshold)
-    sims, (_, _), (rec_a, rec_b) = candidates
+    sims, _datasets, (rec_a, rec_b) = candidates
     score = {(int(i), int(j)): float(s) for s, i, j in zip(sims, rec_a, rec_b, strict=True)}
     groups = anonlink.solving.greedy_solve(candidates)
     ids_a = [r["record_id"] for r in doc_a["records"]]
