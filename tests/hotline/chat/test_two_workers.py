@@ -38,7 +38,7 @@ def _start(settings, port: int) -> subprocess.Popen:
 
 
 def _wait(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError("worker exited: " + proc.stderr.read().decode(errors="replace")[-2000:])
@@ -51,7 +51,7 @@ def _wait(base: str, proc: subprocess.Popen) -> None:
     raise AssertionError("worker did not start")
 
 
-async def _next(ws, predicate, timeout: float = 10) -> dict:
+async def _next(ws, predicate, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
