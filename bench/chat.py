@@ -83,7 +83,8 @@ def _prepare_database(url: str, key_file: Path, advocates: int) -> list[tuple[st
 
 def _start_server(url: str, key_file: Path, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "HARBOUR_DATABASE_URL": url, "HARBOUR_KEY_FILE": str(key_file),
-           "HARBOUR_BASE_URL": f"http://127.0.0.1:{port}"}
+           "HARBOUR_BASE_URL": f"http://127.0.0.1:{port}",
+           "HARBOUR_CHAT_IDLE_SECONDS": "3600"}  # setup on a loaded machine can outlast the 5-minute idle close
     cmd = [sys.executable, "-m", "uvicorn", "harbour.app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     log_path = str(key_file.parent / "server.log")
@@ -187,6 +188,8 @@ async def _visitor(base: str, stats: Stats):
 
 async def _converse(ws, messages: int, pause: float, stats: Stats, rng: random.Random) -> int:
     """Send messages one by one, each after the previous answer; returns answers not received."""
+    import websockets
+
     missing = 0
     pending: dict[str, float] = {}
 
@@ -200,6 +203,9 @@ async def _converse(ws, messages: int, pause: float, stats: Stats, rng: random.R
         while str(seq) in pending:
             try:
                 raw = await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.perf_counter()))
+            except websockets.ConnectionClosed as exc:
+                stats.errors.append(f"closed:{exc.rcvd.code if exc.rcvd else '?'}")
+                return missing + messages - seq
             except TimeoutError:
                 missing += 1
                 pending.pop(str(seq), None)
