@@ -140,3 +140,13 @@ def test_year_of_first_contact_not_case_creation(db, settings, make_user):
     service.build_store(db, settings, actor=ADMIN)
     years = store.connect(settings.stats_dir).execute("SELECT yearOfRegistration FROM situations").fetchall()
     assert years == [(2021,)]
+
+
+def test_store_location_follows_the_database_unless_set():
+    from harbour.core.config import Settings
+
+    assert service.root(Settings(database_url="sqlite:////srv/h/harbour.db")) == Path("/srv/h/stats")
+    a = service.root(Settings(database_url="postgresql+psycopg://app@db1/harbour"))
+    b = service.root(Settings(database_url="postgresql+psycopg://app@db2/harbour"))
+    assert a != b and a.parent == b.parent  # two databases never share a store
+    assert service.root(Settings(database_url="sqlite:////srv/h/harbour.db", stats_dir="/data/s")) == Path("/data/s")

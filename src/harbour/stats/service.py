@@ -8,6 +8,7 @@ writes an audit entry in the same transaction as its records.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,15 @@ CLI_ACTOR = Actor(None, "system:stats-cli", Role.admin.value)
 
 
 def root(settings: Settings) -> Path:
-    return Path(settings.stats_dir)
+    """Where the store lives: ``HARBOUR_STATS_DIR`` when set; else beside an SQLite database file (the default
+    database gives the default ``var/stats``); else one folder per database under ``var/stats``, so two
+    databases never share (or overwrite) a store."""
+    if "stats_dir" in settings.model_fields_set:
+        return Path(settings.stats_dir)
+    url = settings.database_url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url.removeprefix("sqlite:///").split("?")[0]).parent / "stats"
+    return Path(settings.stats_dir) / hashlib.sha256(url.encode()).hexdigest()[:12]
 
 
 def build_store(db: Session, settings: Settings, *, actor: Actor, full: bool = False,
