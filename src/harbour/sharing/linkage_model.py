@@ -31,6 +31,7 @@ _JARO_WINKLER = {"duckdb": "jaro_winkler_similarity", "spark": "jaro_winkler"}
 
 def _name_comparison(col: str, other: str, label: str, dialect: str) -> cl.CustomComparison:
     jw = _JARO_WINKLER[dialect]
+    q = "`" if dialect == "spark" else '"'  # identifier quotes (a double-quoted name is a string in Spark SQL)
     levels = [
         cll.NullLevel(col),
         cll.ExactMatchLevel(col, term_frequency_adjustments=True),
@@ -40,7 +41,8 @@ def _name_comparison(col: str, other: str, label: str, dialect: str) -> cl.Custo
     levels += [
         cll.JaroWinklerLevel(col, 0.92),
         # given name and surname swapped (allowing a typo): compared with the other column of the other record
-        cll.CustomLevel(f'{jw}("{col}_l", "{other}_r") >= 0.9', label_for_charts=f"{label} ~ other name (swapped)"),
+        cll.CustomLevel(f"{jw}({q}{col}_l{q}, {q}{other}_r{q}) >= 0.9",
+                        label_for_charts=f"{label} ~ other name (swapped)"),
         cll.ExactMatchLevel(f"{col}_meta").configure(label_for_charts="same metaphone code"),
         cll.JaroWinklerLevel(col, 0.8),
         cll.ElseLevel(),
