@@ -51,13 +51,14 @@ DEMO_ARGS = ["--seed", "2026", "--contacts", "40", "--providers", "150"]  # see 
 AXE_BLOCKING = ("serious", "critical")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """One xdist group (one worker, one live server) for the whole browser suite; all of it is slow."""
-    for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-            item.add_marker(pytest.mark.slow)
+def pytest_itemcollected(item):
+    """One xdist group (one worker, one live server) for the whole browser suite; all of it is slow.
+
+    Marked as each item is collected: xdist reads the group in its own pytest_collection_modifyitems,
+    which may run before a conftest's."""
+    if HERE in Path(str(item.fspath)).resolve().parents:
+        item.add_marker(pytest.mark.xdist_group("browser"))
+        item.add_marker(pytest.mark.slow)
 
 
 def _missing(reason: str):
