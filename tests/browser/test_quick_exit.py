@@ -34,6 +34,8 @@ def test_quick_exit_leaves_and_is_not_in_history(new_page, live_server, shot, na
     neutral = page.locator("body").get_attribute("data-quick-exit")
     assert neutral and not neutral.startswith(live_server), "quick exit must point away from Harbour"
     assert exit_link.get_attribute("href") == neutral  # works without JavaScript too
+    # Nothing in the tab's storage says which Harbour page was read (htmx is not loaded on public pages).
+    assert page.evaluate("() => [localStorage.length, sessionStorage.length]") == [0, 0]
     entries = page.evaluate("history.length")
     page.route(neutral, lambda route: route.fulfill(status=200, content_type="text/html", body=NEUTRAL_BODY))
     shot(page, f"quick-exit-{name}", full_page=False)  # the button is in the first screen

@@ -18,8 +18,8 @@
   var retries = 0;
   var seen = {};  // message ids already on the page, per chat
 
-  // htmx (loaded on every page) notes the current path in sessionStorage; on the visitor's chat page even that
-  // much is removed, so the tab keeps no trace that a chat happened.
+  // Public pages do not load htmx; if this tab opened a console page before, htmx noted that path in
+  // sessionStorage: on the visitor's chat page even that is removed, so the tab keeps no trace of Harbour.
   if (role === "visitor") {
     try {
       window.sessionStorage.removeItem("htmx-current-path-for-history");
