@@ -57,7 +57,7 @@ def test_visitor_chat_with_advocate_to_case(new_page, login, shot):
     take.click()
     panel = advocate.locator(".chat-panel", has_text=reference)
     expect(panel).to_be_visible()
-    expect(visitor.locator("#chat-log")).to_contain_text(re.compile("advocate|intervenant", re.I))
+    expect(visitor.locator("#chat-log")).to_contain_text(re.compile("advocate|intervenant|intervention", re.I))
     expect(visitor.get_by_role("textbox")).to_be_enabled()
 
     # Messages both ways; markup arrives as text on both sides.

@@ -12,7 +12,7 @@ ADMIN = Actor(None, "system:tests", Role.admin.value)
 
 
 @pytest.fixture
-def settings(settings, tmp_path):  # noqa: F811 - extends the root fixture with a private store directory
+def settings(settings, backend, tmp_path):  # noqa: F811 - extends the root fixture; `backend` named so pytest 8 parametrizes
     dashboards._cache.clear()
     return settings.model_copy(update={"stats_dir": tmp_path / "stats", "stats_privacy_budget": 2.0})
 

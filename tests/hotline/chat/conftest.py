@@ -88,7 +88,7 @@ def open_advocate(people, name: str):
 
 
 @pytest.fixture
-def settings(settings, request):
+def settings(settings, backend, request):  # `backend` named so pytest 8 parametrizes the override
     """Per-test chat settings: ``@pytest.mark.chat_settings(chat_idle_seconds=1)``."""
     marker = request.node.get_closest_marker("chat_settings")
     for key, value in (marker.kwargs if marker else {}).items():
