@@ -75,6 +75,27 @@ def test_place_updates_when_the_queue_moves(people, db):
     ctx.__exit__(None, None, None)
 
 
+def test_a_visitor_hears_only_when_their_own_place_changes(people, db):
+    """One recount of the queue per change, and a frame only for the visitors whose place moved."""
+    adv = people.staff("adv")
+    for name in ("a", "b", "c", "d"):
+        people.visitor(name)
+    a, b, c, d = db.execute(select(ChatSession).order_by(ChatSession.id)).scalars().all()
+    ctx, v = open_visitor(people, "c")
+    assert until(v, "welcome")["place"] == 3
+
+    def take(chat):
+        _, events = service.take(db, actor=actor_of(adv), chat_id=chat.id)
+        people.client.portal.call(_publish, people.client.app, events)
+
+    take(a)
+    assert until(v, "place") == {"type": "place", "session": c.id, "place": 2}
+    take(d)  # behind c: c's place does not change, so c hears nothing
+    take(b)
+    assert v.receive_json() == {"type": "place", "session": c.id, "place": 1}
+    ctx.__exit__(None, None, None)
+
+
 def test_a_visitor_cannot_read_another_visitors_chat(people, db, settings):
     people.staff("adv")
     people.visitor("a")

@@ -4,10 +4,13 @@ Each server process keeps a local hub: WebSocket handlers subscribe to channels 
 ``advocate:<user id>``, ``queue``) and get events on an asyncio queue.  How an event reaches the hubs:
 
 * ``LocalBroker`` (SQLite, the single-process embedded default): straight into this process's hub.
-* ``PgBroker`` (PostgreSQL): ``NOTIFY harbour_chat`` with the event encrypted by the key ring; every
-  worker process ``LISTEN``s on one dedicated psycopg 3 async connection and feeds its own hub, so a
-  visitor on one worker and an advocate on another see each other's messages.  The publisher's own
-  process also gets its events through LISTEN, so every process sees one ordered stream.
+* ``PgBroker`` (PostgreSQL): ``NOTIFY harbour_chat`` with the events compressed and encrypted by the key
+  ring (any database role may LISTEN; only key holders can read); every worker process ``LISTEN``s on one
+  dedicated psycopg 3 async connection and feeds its own hub, so a visitor on one worker and an advocate on
+  another see each other's messages.  The publisher's own process also gets its events through LISTEN, so
+  every process sees one ordered stream.  A batch of events (a group commit of messages) travels in as few
+  notifications as fit under PostgreSQL's payload limit: one round trip and one decryption per worker for
+  a whole batch, instead of one per event.
 
 Queue state never lives here: it is in the database, which every worker reads.
 """
@@ -18,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import zlib
 from collections import defaultdict
 
 from sqlalchemy.engine import make_url
@@ -27,6 +31,7 @@ from harbour.core.crypto import keyring
 log = logging.getLogger("harbour.chat")
 PG_CHANNEL = "harbour_chat"
 NOTIFY_LIMIT = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+PACK_BYTES = 5000  # events (JSON, before compression) packed into one notification at most
 
 
 class Subscription:
@@ -90,6 +95,11 @@ class LocalBroker:
     async def publish(self, channel: str, event: dict) -> None:
         self.hub.dispatch(channel, event)
 
+    async def publish_many(self, events: list[tuple[str, dict]]) -> None:
+        """Publish in order."""
+        for channel, event in events:
+            self.hub.dispatch(channel, event)
+
     def subscribe(self, *channels: str) -> Subscription:
         return self.hub.subscribe(*channels)
 
@@ -121,11 +131,12 @@ class PgBroker(LocalBroker):
             try:
                 async for note in self._listener.notifies():
                     try:
-                        data = json.loads(ring.decrypt(note.payload))
+                        batch = unpack(ring, note.payload)
                     except Exception:  # noqa: BLE001 - a foreign or corrupt payload is skipped, never fatal
                         log.warning("unreadable chat notification skipped")
                         continue
-                    self.hub.dispatch(data["c"], data["e"])
+                    for channel, event in batch:
+                        self.hub.dispatch(channel, event)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - reconnect after a dropped connection
@@ -149,19 +160,63 @@ class PgBroker(LocalBroker):
                     await conn.close()
 
     async def publish(self, channel: str, event: dict) -> None:
-        payload = keyring().encrypt(json.dumps({"c": channel, "e": event}, ensure_ascii=False, separators=(",", ":")))
-        if len(payload) > NOTIFY_LIMIT:
-            raise ValueError("chat event too large for NOTIFY")
-        async with self._lock:
-            try:
-                await self._publisher.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, payload))
-            except Exception:  # noqa: BLE001 - one reconnect, then let the error show
-                import psycopg
+        await self.publish_many([(channel, event)])
 
-                with contextlib.suppress(Exception):
-                    await self._publisher.close()
-                self._publisher = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
-                await self._publisher.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, payload))
+    async def publish_many(self, events: list[tuple[str, dict]]) -> None:
+        """Publish in order, in as few notifications as fit (sent one after another on one connection, so
+        every listener receives them in this order)."""
+        payloads = pack(keyring(), events)
+        async with self._lock:
+            for payload in payloads:
+                try:
+                    await self._publisher.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, payload))
+                except Exception:  # noqa: BLE001 - one reconnect, then let the error show
+                    import psycopg
+
+                    with contextlib.suppress(Exception):
+                        await self._publisher.close()
+                    self._publisher = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+                    await self._publisher.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, payload))
+
+
+def _seal(ring, items: list[str]) -> str:
+    raw = ("[" + ",".join(items) + "]").encode("utf-8")
+    return ring.fernet.encrypt(zlib.compress(raw, 1)).decode("ascii")
+
+
+def pack(ring, events: list[tuple[str, dict]]) -> list[str]:
+    """Events -> encrypted NOTIFY payloads, in order, each under ``NOTIFY_LIMIT``.
+
+    Events are grouped up to ``PACK_BYTES`` of JSON; a group whose sealed form is still too long is split in
+    two and retried, down to single events.  A single event too long even alone raises ValueError (chat
+    messages are capped at 1,500 characters, which always fits)."""
+    items = [json.dumps([channel, event], ensure_ascii=False, separators=(",", ":")) for channel, event in events]
+    groups: list[list[str]] = []
+    size = 0
+    for item in items:
+        if groups and size + len(item) <= PACK_BYTES:
+            groups[-1].append(item)
+            size += len(item)
+        else:
+            groups.append([item])
+            size = len(item)
+    payloads: list[str] = []
+    while groups:
+        group = groups.pop(0)
+        sealed = _seal(ring, group)
+        if len(sealed) <= NOTIFY_LIMIT:
+            payloads.append(sealed)
+        elif len(group) > 1:
+            half = len(group) // 2
+            groups[:0] = [group[:half], group[half:]]
+        else:
+            raise ValueError("chat event too large for NOTIFY")
+    return payloads
+
+
+def unpack(ring, payload: str) -> list[tuple[str, dict]]:
+    raw = zlib.decompress(ring.fernet.decrypt(payload.encode("ascii")))
+    return [(channel, event) for channel, event in json.loads(raw)]
 
 
 def make_broker(database_url: str) -> LocalBroker:

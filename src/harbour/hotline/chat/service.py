@@ -186,6 +186,12 @@ def queue_place(db: Session, chat: ChatSession) -> int | None:
     return ahead + 1
 
 
+def queued_ids(db: Session) -> list[int]:
+    """The waiting chats, first in line first (``queue_place`` of each is its position here, from 1)."""
+    return list(db.execute(select(ChatSession.id).where(ChatSession.status == ChatStatus.queued.value)
+                           .order_by(ChatSession.queued_at, ChatSession.id)).scalars())
+
+
 def visitor_seen(db: Session, chat_id: int) -> None:
     db.execute(update(ChatSession).where(ChatSession.id == chat_id).values(last_seen_at=utcnow()))
     db.commit()
@@ -246,14 +252,21 @@ def post_messages(db: Session, settings: Settings, items: list[tuple[Actor | Non
     has already matched the visitor's secret).  Returns, per item, the message or the error that refused it."""
     now = utcnow()
     out: list[tuple[ChatMessage | None, HarbourError | None]] = []
-    for actor, chat_id, body in items:
-        try:
-            msg = _visitor_message(db, settings, chat_id, body, now) if actor is None else \
-                _advocate_message(db, settings, actor, chat_id, body, now)
-            out.append((msg, None))
-        except HarbourError as exc:
-            out.append((None, exc))
+    # Round trips, not Python, set the cost of a batch (above all on PostgreSQL across a network): the batch's
+    # chats come in one query (later lookups hit the session's identity map) and its messages go in one
+    # multi-row INSERT at the end (no autoflush of each message before the next lookup).
+    chat_ids = {chat_id for _actor, chat_id, _body in items if isinstance(chat_id, int)}
+    loaded = db.execute(select(ChatSession).where(ChatSession.id.in_(chat_ids))).scalars().all() if chat_ids else []
+    with db.no_autoflush:
+        for actor, chat_id, body in items:
+            try:
+                msg = _visitor_message(db, settings, chat_id, body, now) if actor is None else \
+                    _advocate_message(db, settings, actor, chat_id, body, now)
+                out.append((msg, None))
+            except HarbourError as exc:
+                out.append((None, exc))
     db.commit()
+    del loaded  # held until here: the identity map keeps only weak references
     return out
 
 
