@@ -141,6 +141,18 @@ def make_user(db):
     return _make
 
 
+def run_async(coro):
+    """Run a coroutine to completion on a fresh event loop in its own thread.
+
+    ``asyncio.run`` refuses to start inside a thread that already runs a loop, and Playwright's sync API (the
+    browser tests, on the same xdist worker) leaves one running in the main thread."""
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def actor_of(user) -> Actor:
     return Actor(user.id, user.username, user.role, user.organization)
 

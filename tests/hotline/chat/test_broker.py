@@ -11,6 +11,7 @@ import pytest
 from harbour.core.crypto import keyring
 from harbour.hotline.chat import broker as chat_broker
 from harbour.hotline.chat.broker import NOTIFY_LIMIT, make_broker, pack, unpack
+from tests.conftest import run_async
 
 
 def _events(count: int, body: str = "A fictional message. " * 10) -> list[tuple[str, dict]]:
@@ -40,11 +41,15 @@ def test_the_longest_message_fits_even_when_it_does_not_compress(key_file):
     assert [e for p in payloads for e in unpack(keyring(), p)] == events
 
 
-def test_an_event_that_can_never_fit_is_refused_not_truncated(key_file, monkeypatch):
-    monkeypatch.setattr(chat_broker, "NOTIFY_LIMIT", 200)
-    with pytest.raises(ValueError, match="too large"):
-        pack(keyring(), [("chat:1", {"type": "message", "body": "x" * 50 + "".join(
-            chr(0x4E00 + (i * 7919) % 20000) for i in range(400))})])
+def test_an_event_that_can_never_fit_is_left_out_without_costing_the_rest_of_its_batch(key_file, monkeypatch,
+                                                                                      caplog):
+    monkeypatch.setattr(chat_broker, "NOTIFY_LIMIT", 400)
+    huge = ("chat:1", {"type": "message", "body": "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(400))})
+    small = [("chat:1", {"type": "message", "id": i}) for i in range(3)]
+    payloads = pack(keyring(), [small[0], huge, small[1], small[2]])
+    assert all(len(p) <= 400 for p in payloads)
+    assert [e for p in payloads for e in unpack(keyring(), p)] == small
+    assert "too large for NOTIFY" in caplog.text and "\u4e00" not in caplog.text and chr(0x4E00) not in caplog.text
 
 
 def test_a_payload_from_another_key_is_refused(key_file):
@@ -87,6 +92,6 @@ def test_every_listener_gets_the_whole_batch_in_order(settings):
             await broker.publish_many(events)
             got = [await asyncio.wait_for(sub.get(), 1) for _ in range(sub.inbox.qsize())]
             assert got == [e for e in events if e[0] == "chat:1"]
-        asyncio.run(local())
+        run_async(local())
         return
-    asyncio.run(scenario())
+    run_async(scenario())

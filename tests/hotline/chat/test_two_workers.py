@@ -17,7 +17,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, run_async
 
 pytestmark = [pytest.mark.slow, pytest.mark.pg_only]
 
@@ -113,7 +113,7 @@ def test_visitor_on_one_worker_and_advocate_on_another(settings, make_user):
         bases = [f"http://127.0.0.1:{port}" for port in ports]
         for base, proc in zip(bases, procs, strict=True):
             _wait(base, proc)
-        asyncio.run(_journey(bases[0], bases[1], user.username))
+        run_async(_journey(bases[0], bases[1], user.username))
     finally:
         for proc in procs:
             proc.terminate()
