@@ -176,3 +176,61 @@ def test_owner_side_hit_and_marking(db, world, people):
     assert db.get(Hit, hit.id).seen_at is not None
     with pytest.raises(NotFound):
         hits.mark(db, actor=actor_of(world.analyst["SPVM"]), hit_id=hit.id, status="closed")
+
+
+def _relink(db):
+    result = linking.relink(db, actor=ADMIN)
+    db.commit()
+    return result
+
+
+def test_a_corrected_record_that_no_longer_matches_withdraws_its_hits_and_disclosures(db, world, people):
+    """Linkage, not history, decides: after S-1 is corrected to a different (fictional) person, the relink
+    retracts the match; both hits are withdrawn, a waiting request is withdrawn, an approved disclosure is no
+    longer shown (it would show the corrected record), and nothing more can be asked.  Correcting it back
+    brings the hits back as new."""
+    make_agreement(db, level="full")
+    first = _relink(db)
+    assert first["cross_agency"] == 1 and first["retracted"] == 0
+    spvm_hit = _inbox(db, world, "SPVM")[0]
+    approved = _request(db, world)
+    hits.decide(db, actor=actor_of(world.steward["TPS"]), request_id=approved.id, decision="approve")
+    db.commit()
+    assert hits.disclosure(db, actor=actor_of(world.analyst["SPVM"]), request_id=approved.id)["fields"]
+    hits.mark(db, actor=actor_of(world.analyst["TPS"]), hit_id=_inbox(db, world, "TPS")[0].id, status="seen")
+    waiting = hits.request_disclosure(db, actor=actor_of(world.analyst["TPS"]),
+                                      hit_id=_inbox(db, world, "TPS")[0].id, purpose="investigation",
+                                      level="summary", justification="Fictional: checking a joint file")
+    db.commit()
+
+    ingest_people(db, world.analyst["SPVM"], [person_row("SPVM", "S-1", given="Zebulon", surname="Otherfictive",
+                                                         dob="1971-11-30", phone="514-555-0123", city="Gatineau",
+                                                         province="QC")])
+    second = _relink(db)
+    assert (second["retracted"], second["hits_withdrawn"], second["cross_agency"]) == (1, 2, 0)
+    assert {h.status for h in db.execute(select(Hit)).scalars()} == {"withdrawn"}
+    assert [h.status for h in _inbox(db, world, "SPVM")] == ["withdrawn"]  # shown, labelled, not hidden
+    db.expire_all()
+    assert hits.get_request(db, actor=actor_of(world.analyst["TPS"]), request_id=waiting.id).status == "withdrawn"
+    for who, request_id in ((world.analyst["SPVM"], approved.id), (world.steward["TPS"], approved.id)):
+        with pytest.raises(Conflict, match="no longer match"):
+            hits.disclosure(db, actor=actor_of(who), request_id=request_id)
+        db.rollback()
+    with pytest.raises(Conflict, match="withdrawn"):
+        hits.request_disclosure(db, actor=actor_of(world.analyst["SPVM"]), hit_id=spvm_hit.id,
+                                purpose="investigation", level="summary", justification="Fictional")
+    db.rollback()
+    with pytest.raises(Conflict, match="withdrawn"):
+        hits.mark(db, actor=actor_of(world.analyst["SPVM"]), hit_id=spvm_hit.id, status="new")
+    db.rollback()
+    with pytest.raises(Conflict):  # the withdrawn request is not the steward's to decide any more
+        hits.decide(db, actor=actor_of(world.steward["SPVM"]), request_id=waiting.id, decision="approve")
+    db.rollback()
+    assert _relink(db)["retracted"] == 0  # idempotent: nothing new to retract
+
+    ingest_people(db, world.analyst["SPVM"], [person_row("SPVM", "S-1", city="Montreal", province="QC",
+                                                         phone="514-555-0199")])
+    back = _relink(db)
+    assert (back["reinstated"], back["cross_agency"]) == (1, 1)
+    assert {(h.status, h.seen_at) for h in db.execute(select(Hit)).scalars()} == {("new", None)}
+    assert hits.disclosure(db, actor=actor_of(world.analyst["SPVM"]), request_id=approved.id)["fields"]

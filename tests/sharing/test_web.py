@@ -120,3 +120,34 @@ def test_admin_pages(client, db, world, login):
     assert db.get(Agreement, agreement.id).status == "suspended"
     r = client.post("/console/sharing/agreements/new", data=form | {"reference": "MOU-2", "ends_on": "2024-01-01"})
     assert r.status_code == 422
+
+
+def test_a_withdrawn_hit_and_its_disclosure_through_the_pages(client, db, world, login):
+    from tests.sharing.conftest import ADMIN
+
+    make_agreement(db, level="full")
+    _hit(db, world)
+    spvm = world.actor(world.analyst["SPVM"])
+    hit_id = hits.inbox(db, actor=spvm)[0].id
+    req = hits.request_disclosure(db, actor=spvm, hit_id=hit_id, purpose="investigation", level="summary",
+                                  justification="Fictional joint file")
+    hits.decide(db, actor=world.actor(world.steward["TPS"]), request_id=req.id, decision="approve")
+    db.commit()
+    # S-1 is corrected into someone else; the relink retracts the match
+    ingest_people(db, world.analyst["SPVM"], [person_row("SPVM", "S-1", given="Zebulon", surname="Otherfictive",
+                                                         dob="1971-11-30", phone="514-555-0123", city="Gatineau")])
+    assert linking.relink(db, actor=ADMIN)["hits_withdrawn"] == 2
+    db.commit()
+    login(world.analyst["SPVM"])
+    page = client.get(f"/console/sharing/hits/{hit_id}")
+    assert page.status_code == 200 and "no longer matches these records" in page.text
+    assert f"/console/sharing/hits/{hit_id}/request" not in page.text  # no form to ask for more
+    token = csrf_of(client, f"/console/sharing/hits/{hit_id}")
+    r = client.post(f"/console/sharing/hits/{hit_id}/request", data={
+        "csrf_token": token, "purpose": "investigation", "level": "summary", "justification": "Fictional"})
+    assert r.status_code == 409 and "withdrawn" in r.text
+    page = client.get(f"/console/sharing/requests/{req.id}")
+    assert page.status_code == 200 and "no longer match" in page.text
+    assert "1990" not in page.text and "1971" not in page.text  # neither the old nor the corrected record
+    client.post("/account/language", data={"csrf_token": token, "language": "fr"})
+    assert "ne concordent plus" in client.get(f"/console/sharing/hits/{hit_id}").text

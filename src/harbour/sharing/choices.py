@@ -78,6 +78,7 @@ class HitStatus(Choice):
     new = "new", N_("New")
     seen = "seen", N_("Seen")
     closed = "closed", N_("Closed")
+    withdrawn = "withdrawn", N_("Withdrawn: the records no longer match")
 
 
 class RequestStatus(Choice):

@@ -10,6 +10,10 @@ Rules (decided here, once):
   name and sharing-desk contact.  Never the other record's id or fields.
 * An inbox shows a hit only while an agreement still allows it: revoking, suspending or the end date
   passing hides it at once.
+* A match that a later relink no longer finds (a corrected record) is retracted: its hits are withdrawn (shown
+  as such, nothing more can be asked), requests still waiting are withdrawn, and an approved disclosure is
+  no longer shown (it would show the corrected record, which no longer matches).  If a relink finds the
+  pair again, its hits come back as new.
 * More needs a disclosure request with a stated purpose, up to the agreement's level for that purpose;
   the owning agency's data steward approves (possibly at a lower level) or denies.  The requester then
   sees the granted fields — re-checked against the agreement on every view — and every view is audited.
@@ -17,7 +21,7 @@ Rules (decided here, once):
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from harbour.core.audit import Actor
@@ -48,7 +52,7 @@ class Deliverer:
 
     def __call__(self, match: Match) -> list[Hit]:
         made = []
-        if match.agency_a_id == match.agency_b_id:
+        if match.agency_a_id == match.agency_b_id or match.retracted_at is not None:
             return made
         sides = ((match.agency_a_id, match.record_a, match.agency_b_id),
                  (match.agency_b_id, match.record_b, match.agency_a_id))
@@ -69,6 +73,30 @@ def deliver(db: Session, match: Match) -> list[Hit]:
     made = Deliverer(db)(match)
     db.flush()
     return made
+
+
+WITHDRAWN = N_("This hit was withdrawn: the records no longer match.")
+CHUNK = 500  # ids per IN list
+
+
+def withdraw_for_matches(db: Session, match_ids: list[int]) -> int:
+    """Retracted matches: withdraw their hits and the requests still waiting on them (cross-agency mode).
+    Returns the number of hits withdrawn."""
+    withdrawn = 0
+    for i in range(0, len(match_ids), CHUNK):
+        chunk = match_ids[i:i + CHUNK]
+        withdrawn += db.execute(update(Hit).where(Hit.match_id.in_(chunk), Hit.status != "withdrawn")
+                                .values(status="withdrawn")).rowcount
+        db.execute(update(DisclosureRequest).where(DisclosureRequest.match_id.in_(chunk),
+                                                   DisclosureRequest.status == "pending").values(status="withdrawn"))
+    return withdrawn
+
+
+def reinstate_for_matches(db: Session, match_ids: list[int]) -> None:
+    """Matches found again: their withdrawn hits are new again (cross-agency mode)."""
+    for i in range(0, len(match_ids), CHUNK):
+        db.execute(update(Hit).where(Hit.match_id.in_(match_ids[i:i + CHUNK]), Hit.status == "withdrawn")
+                   .values(status="new", seen_at=None))
 
 
 def _in_force(db: Session, hit: Hit) -> bool:
@@ -115,6 +143,8 @@ def mark(db: Session, *, actor: Actor, hit_id: int, status: str) -> Hit:
     if status not in ("seen", "closed", "new"):
         raise ValidationFailed(N_("Choose one of the listed options."))
     hit = get_hit(db, actor=actor, hit_id=hit_id)
+    if hit.status == "withdrawn":
+        raise Conflict(WITHDRAWN)
     hit.status = status
     if status == "seen" and hit.seen_at is None:
         hit.seen_at = utcnow()
@@ -126,6 +156,8 @@ def mark(db: Session, *, actor: Actor, hit_id: int, status: str) -> Hit:
 def request_disclosure(db: Session, *, actor: Actor, hit_id: int, purpose: str, level: str,
                        justification: str) -> DisclosureRequest:
     hit = get_hit(db, actor=actor, hit_id=hit_id)
+    if hit.status == "withdrawn":
+        raise Conflict(WITHDRAWN)
     allowed = access.level(db, hit.agency_id, hit.other_agency_id, hit.category, purpose)
     if allowed is None:
         raise Forbidden(N_("No data-sharing agreement in force allows this access for that purpose."))
@@ -166,11 +198,15 @@ def get_request(db: Session, *, actor: Actor, request_id: int) -> DisclosureRequ
 
 def owner_record_id(db: Session, req: DisclosureRequest) -> str:
     """The owner's record behind a request (read from the server-side match)."""
+    return _owner_match(db, req)[1]
+
+
+def _owner_match(db: Session, req: DisclosureRequest) -> tuple[Match, str]:
     with rls.across_agencies(db):
         match = db.get(Match, req.match_id)
     if match is None:
         raise NotFound()
-    return match.record_a if match.agency_a_id == req.owner_agency_id else match.record_b
+    return match, (match.record_a if match.agency_a_id == req.owner_agency_id else match.record_b)
 
 
 def decide(db: Session, *, actor: Actor, request_id: int, decision: str, level: str | None = None,
@@ -247,13 +283,15 @@ def disclosure(db: Session, *, actor: Actor, request_id: int) -> dict:
     req = get_request(db, actor=actor, request_id=request_id)
     if req.status != "approved":
         raise Conflict(N_("Nothing is disclosed until the data steward approves the request."))
+    match, record_id = _owner_match(db, req)
+    if match.retracted_at is not None:
+        raise Conflict(N_("The records no longer match, so nothing more is disclosed."))
     if viewer.agency_id == req.requester_agency_id:
         current = access.require(db, req.requester_agency_id, req.owner_agency_id, req.category, req.purpose,
                                  actor=actor, record_type="sharing_disclosure_request", record_id=req.id)
         level = min(req.level_granted, current.value, key=lambda lv: LEVEL_RANK[lv])
     else:
         level = req.level_granted
-    record_id = owner_record_id(db, req)
     person = None
     if req.category == "person":
         person = db.execute(select(Person).where(Person.agency_id == req.owner_agency_id,

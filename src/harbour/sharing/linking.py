@@ -22,7 +22,7 @@ from harbour.core.db import utcnow
 from harbour.core.errors import Forbidden, NotFound, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.sharing import access, rls
-from harbour.sharing.hits import Deliverer
+from harbour.sharing.hits import Deliverer, reinstate_for_matches, withdraw_for_matches
 from harbour.sharing.models import Agency, EntityMember, LinkageModelVersion, Match, Person, PprlSubmission
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,19 @@ def relink(db: Session, *, actor: Actor = SYSTEM, threshold: float = DEFAULT_THR
             result["matches"] += 1
             result["new_matches"] += int(new)
         db.flush()  # one round trip for every new match; hits need their ids
+        # the linkage now decides: a stored pair it no longer finds (a corrected record) is retracted, and one it
+        # finds again is reinstated
+        found, now = {m.id for m in stored}, utcnow()
+        retracted = [m.id for m in cache.values() if m.id not in found and m.retracted_at is None]
+        reinstated = [m.id for m in stored if m.retracted_at is not None]
+        for match in cache.values():
+            if match.id in found:
+                match.retracted_at = None
+            elif match.retracted_at is None:
+                match.retracted_at = now
+        withdrawn = withdraw_for_matches(db, retracted)
+        reinstate_for_matches(db, reinstated)
+        result.update(retracted=len(retracted), reinstated=len(reinstated), hits_withdrawn=withdrawn)
         deliver = Deliverer(db)
         for match in stored:
             if match.agency_a_id != match.agency_b_id:
@@ -198,7 +211,8 @@ def refresh_hits(db: Session, deliver: Deliverer | None = None) -> int:
     delivered = 0
     with rls.across_agencies(db):
         deliver = deliver or Deliverer(db)
-        for match in db.execute(select(Match).where(Match.agency_a_id != Match.agency_b_id)).scalars():
+        for match in db.execute(select(Match).where(Match.agency_a_id != Match.agency_b_id,
+                                                    Match.retracted_at.is_(None))).scalars():
             delivered += len(deliver(match))
         db.flush()
         if delivered:

@@ -336,6 +336,8 @@ class Match(Base):
     model_version: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # set when a later relink no longer finds the pair (a corrected record); cleared if it finds it again
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EntityMember(Base):
