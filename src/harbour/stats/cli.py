@@ -61,6 +61,10 @@ def release_cmd(out: Path = typer.Option(..., "--out", help="Directory to write 
             _fail(exc)
         typer.echo(f"release {rel.reference}: {rel.cells_published} cells published, {rel.cells_withheld} withheld, "
                    f"{len(rel.files)} files in {out}")
+        if mode == "dp" and synth and not any("synthetic-situations" in str(f) for f in rel.files):
+            typer.echo("note: no synthetic microdata in this release (too few situations, or the synthesiser's "
+                       "noisy model came back empty; its share of epsilon is then still recorded as spent). "
+                       "See datapackage.json.")
 
 
 @app.command("report")

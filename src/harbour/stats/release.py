@@ -36,6 +36,7 @@ class ReleaseData:
     parameters: dict = field(default_factory=dict)
     synthetic: list[list[str]] | None = None
     quality: list[dict] | None = None
+    synthetic_epsilon: float = 0.0  # spent on synthesis once the synthesiser has run, whether or not it produced
 
     @property
     def published(self) -> int:

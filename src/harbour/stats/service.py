@@ -119,10 +119,10 @@ def publish_release(db: Session, settings: Settings, *, actor: Actor, out_dir: P
     db.add(rel)
     db.flush()
     if mode == ReleaseMode.dp:
-        counts_eps = epsilon * (1 - release.SYNTH_SHARE) if data.synthetic is not None else epsilon
-        dp.record_spend(db, rel.id, years, counts_eps, "discrete_laplace_counts")
-        if data.synthetic is not None:
-            dp.record_spend(db, rel.id, years, epsilon - counts_eps, "pac_synth_aggregate_seeded")
+        dp.record_spend(db, rel.id, years, epsilon - data.synthetic_epsilon, "discrete_laplace_counts")
+        if data.synthetic_epsilon:
+            dp.record_spend(db, rel.id, years, data.synthetic_epsilon,
+                            "pac_synth_aggregate_seeded" if data.synthetic is not None else "pac_synth_no_output")
     audit(db, actor, "publish", "stats_release", rel.id,
           detail={"mode": mode, "years": years, "epsilon": epsilon, "cells_published": data.published,
                   "cells_withheld": data.withheld, "files": len(files)})
@@ -145,12 +145,20 @@ def dp_data(settings: Settings, u: dashboards.Universe, year: int | None, epsilo
     if real and not with_synth:
         data.parameters["synthetic"] = f"not produced: fewer than {synth.MIN_RECORDS} situations in the release"
     if with_synth:
+        # The synthesiser's fit reads the real records, so its share of epsilon is spent once it has run, even
+        # when its noisy model comes back empty (pac-synth draws its noise unseeded; on small data about one fit
+        # in fifteen does).  Refusing the release and spending nothing would let an administrator re-run it
+        # until a fit succeeds, each failure an unrecorded look at the data; so the counts go out, the release
+        # says no synthetic data could be made, and the whole epsilon is recorded.
+        data.synthetic_epsilon = epsilon * release.SYNTH_SHARE
         try:
-            fake = synth.synthesise(real, epsilon=epsilon * release.SYNTH_SHARE)
+            fake = synth.synthesise(real, epsilon=data.synthetic_epsilon)
         except ValueError:
-            raise ValidationFailed(N_("The synthesiser could not fit these records at this epsilon; nothing was "
-                                      "released. Try a larger epsilon or leave synthetic data out."),
-                                   fields={"epsilon": N_("Too small for synthetic data.")}) from None
+            data.parameters["synthetic"] = {
+                "produced": False, "reason": "the synthesiser's noisy model came back empty",
+                "epsilon": round(data.synthetic_epsilon, 6),
+                "note": "this share of epsilon is recorded as spent: the synthesiser ran on the real records"}
+            return data
         data.synthetic, data.quality = fake, synth.tvd(real, fake)
         data.parameters["synthetic"] = {"synthesiser": "pac-synth DpAggregateSeededSynthesizer",
                                         "epsilon": round(epsilon * release.SYNTH_SHARE, 6), "reporting_length": 3,
