@@ -82,7 +82,8 @@ def test_journey_contact_case_consent_task_timeline(client, make_user, login, db
                     follow_redirects=False)
     assert r.status_code == 303
     task = db.execute(select(Task)).scalar_one()
-    assert task.due_at.isoformat().startswith("2026-11-25T10:00")
+    # typed in the console's time zone (the default, Toronto: EST in November), stored in UTC
+    assert task.due_at.isoformat().startswith("2026-11-25T15:00")
 
     # htmx marks the task done and returns just the row
     r = client.post(f"/console/tasks/{task.id}/done", data={"csrf_token": token}, headers={"HX-Request": "true"})

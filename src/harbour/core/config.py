@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     stats_privacy_budget: float = Field(default=4.0, gt=0, le=100,
                                         description="total differential-privacy epsilon per data year")
     stats_default_epsilon: float = Field(default=1.0, gt=0, le=100, description="epsilon of a DP release by default")
+    time_zone: str = Field(default="America/Toronto",
+                           description="the console's time zone for users who have not chosen their own (IANA name)")
     # live web chat (hotline.chat)
     chat_hours: str = Field(default="", pattern=r"^(\d{2}:\d{2}-\d{2}:\d{2})?$",
                             description="daily chat hours HH:MM-HH:MM in chat_timezone; empty: whenever an advocate "

@@ -305,6 +305,16 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def set_time_zone(db: Session, *, user: User, time_zone: str) -> None:
+    """The user's own time zone for the console (one of Canada's, or UTC); empty: the deployment's default."""
+    from harbour.core import timezones
+
+    if time_zone and time_zone not in timezones.CODES:
+        raise ValidationFailed(N_("Choose one of the listed time zones."),
+                               fields={"time_zone": N_("Choose one of the listed time zones.")})
+    user.time_zone = time_zone or None
+
+
 @dataclass(frozen=True)
 class UserView:
     """A detached snapshot of the signed-in user for templates: safe to render even after a rollback."""
@@ -316,11 +326,12 @@ class UserView:
     organization: str | None
     totp_enabled: bool
     preferred_language: str
+    time_zone: str | None = None
 
     @classmethod
     def of(cls, user: User) -> UserView:
         return cls(user.id, user.username, user.display_name, user.role, user.organization, user.totp_enabled,
-                   user.preferred_language)
+                   user.preferred_language, user.time_zone)
 
 
 def remember_session(request: Request, ws: WebSession, *, pending: bool = False) -> None:

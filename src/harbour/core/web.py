@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
-from harbour.core import i18n
+from harbour.core import i18n, timezones
 from harbour.core.security import CSRF_COOKIE, LANG_COOKIE, LoginRequired
 
 PKG = Path(__file__).resolve().parent.parent
@@ -37,10 +38,25 @@ env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 
 
-def _fmt_dt(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
+@pass_context
+def _fmt_dt(ctx, value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time in the viewer's time zone, with the zone's abbreviation when it shows the hour."""
+    if value is None or value == "":
         return ""
-    return value.strftime(fmt) + (" UTC" if "%H" in fmt else "")
+    if isinstance(value, str):  # an ISO time from a JSON-shaped view
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    tz = ctx.get("tz") or timezones.zone(None, "UTC")
+    shown = timezones.local(value, tz)
+    return shown.strftime(fmt) + (" " + shown.strftime("%Z") if "%H" in fmt and hasattr(shown, "tzinfo") else "")
+
+
+def request_zone(request: Request):
+    """The time zone this request's pages show and read times in (the user's choice, else the deployment's)."""
+    user = getattr(request.state, "web_user", None)
+    return timezones.zone(getattr(user, "time_zone", None), request.app.state.settings.time_zone)
 
 
 def _role_label(role: str | None) -> str:
@@ -54,6 +70,8 @@ env.filters["tel"] = lambda number: "+1" + "".join(ch for ch in str(number) if c
 env.globals["role_label"] = _role_label
 env.globals["staff_options"] = lambda staff: [(u.id, u.display_name) for u in staff]
 env.globals["translate"] = lambda s: i18n.gettext(s) if s else ""
+env.globals["zone_label"] = lambda name: i18n.gettext(timezones.label(timezones.zone(None, name)))
+env.globals["zone_options"] = lambda: [(code, i18n.gettext(label)) for code, label in timezones.ZONES]
 
 
 def is_htmx(request: Request) -> bool:
@@ -85,7 +103,9 @@ def render(request: Request, name: str, context: dict | None = None, *, status_c
         "user": getattr(request.state, "web_user", None),
         "settings": request.app.state.settings,
         "is_htmx": is_htmx(request),
+        "tz": request_zone(request),
     }
+    ctx["tz_label"] = i18n.gettext(timezones.label(ctx["tz"]))
     ctx.update(context or {})
     html = env.get_template(name).render(ctx)
     return HTMLResponse(html, status_code=status_code, headers=headers)
@@ -215,14 +235,13 @@ def install(app: FastAPI) -> None:
 
 
 def parse_form(model_cls, form, *, lists: tuple[str, ...] = (), datetimes: tuple[str, ...] = (),
-               checkboxes: tuple[str, ...] = (), only: tuple[str, ...] | None = None):
+               checkboxes: tuple[str, ...] = (), only: tuple[str, ...] | None = None, tz=None):
     """Build a Pydantic model from an HTML form.  Returns (model, None) or (None, {field: message}).
 
-    ``datetimes`` come from <input type="datetime-local"> and are read as UTC; ``lists`` are
-    multi-value fields (checkbox groups); ``checkboxes`` are single booleans ("on" or absent).
+    ``datetimes`` come from <input type="datetime-local"> and are read as wall time in ``tz`` (the page's
+    time zone, :func:`request_zone`; UTC if not given); ``lists`` are multi-value fields (checkbox groups);
+    ``checkboxes`` are single booleans ("on" or absent).
     """
-    from datetime import UTC, datetime
-
     from pydantic import ValidationError
 
     from harbour.core.errors import friendly_message
@@ -241,8 +260,7 @@ def parse_form(model_cls, form, *, lists: tuple[str, ...] = (), datetimes: tuple
                 continue
             if name in datetimes and isinstance(value, str):
                 try:
-                    parsed = datetime.fromisoformat(value.strip())
-                    value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
+                    value = timezones.from_input(value, tz or timezones.zone(None, "UTC"))
                 except ValueError:
                     pass  # the model reports it
             data[name] = value

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from harbour.core import timezones
 from harbour.core.audit import Actor
 from harbour.core.audit import record as audit
 from harbour.core.choices import HOTLINE_ROLES, Role
@@ -80,7 +81,7 @@ def record_consent(db: Session, *, actor: Actor, case_id: int, data: ConsentCrea
     db.add(consent)
     db.flush()
     _event(db, case.id, actor, EventKind.consent_recorded, consent_id=consent.id, purpose=consent.purpose,
-           expires=consent.expires_at.isoformat(timespec="minutes") if consent.expires_at else None)
+           expires=timezones.utc_iso(consent.expires_at) if consent.expires_at else None)
     audit(db, actor, "create", "consent", consent.id, purpose="case_management",
           detail={"case": case.id, "purpose": consent.purpose, "method": consent.method})
     db.commit()
@@ -145,7 +146,7 @@ def decide_override(db: Session, *, actor: Actor, override_id: int, data: Overri
     ov.expires_at = now + timedelta(hours=data.hours) if data.approve else None
     kind = EventKind.override_approved if data.approve else EventKind.override_refused
     _event(db, ov.case_id, actor, kind, override_id=ov.id, purpose=ov.purpose,
-           expires=ov.expires_at.isoformat(timespec="minutes") if ov.expires_at else None)
+           expires=timezones.utc_iso(ov.expires_at) if ov.expires_at else None)
     audit(db, actor, "update", "consent_override", ov.id, purpose="emergency",
           detail={"approved": data.approve, "hours": data.hours if data.approve else 0})
     db.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harbour.core import timezones
 from harbour.core.i18n import N_, gettext
 from harbour.hotline.choices import CaseOutcome, CaseStatus, ConsentPurpose, EventKind, RiskLevel, TaskKind
 from harbour.hotline.models import CaseEvent
@@ -23,9 +24,11 @@ def _label(choice_cls, code):
         return code or ""
 
 
-def describe_event(ev: CaseEvent) -> str:
-    """A one-line, translated description of a timeline event; codes only, never personal data."""
+def describe_event(ev: CaseEvent, tz=None) -> str:
+    """A one-line, translated description of a timeline event; codes only, never personal data.  Times it
+    carries (stored in UTC) are shown in ``tz``, the reader's time zone (UTC if not given)."""
     d = ev.data or {}
+    tz = tz or timezones.zone(None, "UTC")
     title = _label(EventKind, ev.kind)
     detail = ""
     if ev.kind == EventKind.status_changed:
@@ -36,10 +39,10 @@ def describe_event(ev: CaseEvent) -> str:
                      EventKind.override_approved, EventKind.override_refused):
         detail = _label(ConsentPurpose, d.get("purpose"))
         if d.get("expires"):
-            detail += " · " + gettext("until %(when)s UTC", when=d["expires"].replace("T", " ")[:16])
+            detail += " · " + gettext("until %(when)s", when=timezones.shown(d["expires"], tz))
     elif ev.kind == EventKind.task_added:
         detail = _label(TaskKind, d.get("task_kind")) + " · " + gettext(
-            "due %(when)s UTC", when=(d.get("due") or "").replace("T", " ")[:16])
+            "due %(when)s", when=timezones.shown(d.get("due") or "", tz))
     elif ev.kind == EventKind.contact_attached:
         detail = d.get("reference", "")
     elif ev.kind == EventKind.case_opened and d.get("risk_level"):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from harbour.core import timezones
 from harbour.core.audit import Actor, viewers
 from harbour.core.audit import record as audit
 from harbour.core.choices import HOTLINE_ROLES, Role
@@ -420,7 +421,7 @@ def add_task(db: Session, *, actor: Actor, case_id: int, data: TaskCreate) -> Ta
     db.add(task)
     db.flush()
     _event(db, case, actor, EventKind.task_added, task_id=task.id, task_kind=task.kind,
-           due=task.due_at.isoformat(timespec="minutes"))
+           due=timezones.utc_iso(task.due_at))
     audit(db, actor, "create", "task", task.id, purpose=AccessPurpose.case_management.value,
           detail={"case": case.id, "kind": task.kind, "consent_basis": basis})
     db.commit()

@@ -9,12 +9,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from harbour.core import timezones
 from harbour.core.choices import Province
 from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, gettext
 from harbour.core.security import DbSession, Principal, WebUser, verify_csrf
 from harbour.core.types import IdPath
-from harbour.core.web import is_htmx, parse_form, redirect, render
+from harbour.core.web import is_htmx, parse_form, redirect, render, request_zone
 from harbour.directory import referrals
 from harbour.directory.views_referrals import hotline_referral_context
 from harbour.hotline import consent, service
@@ -108,7 +109,8 @@ def new_contact(request: Request, who: Who, db: DB, case_id: Annotated[int | Non
 @router.post("/contacts")
 async def create_contact(request: Request, who: Who, db: DB):
     form = await request.form()
-    data, errors = parse_form(ContactCreate, form, datetimes=("received_at",), checkboxes=("anonymous",))
+    data, errors = parse_form(ContactCreate, form, datetimes=("received_at",), checkboxes=("anonymous",),
+                              tz=request_zone(request))
     if data is not None:
         try:
             contact, matches = service.create_contact(db, actor=who.actor, data=data)
@@ -159,7 +161,7 @@ def contact_detail(request: Request, who: Who, db: DB, contact_id: IdPath, purpo
 def edit_contact(request: Request, who: Who, db: DB, contact_id: IdPath):
     contact = service.get_contact(db, actor=who.actor, contact_id=contact_id)
     form = {k: getattr(contact, k) for k in ContactUpdate.model_fields}
-    form["received_at"] = contact.received_at.strftime("%Y-%m-%dT%H:%M")
+    form["received_at"] = timezones.for_input(contact.received_at, request_zone(request))
     form["duration_seconds"] = contact.duration_seconds
     return _page(request, "hotline/contact_form.html", active="contacts", form=form, contact=contact)
 
@@ -167,7 +169,8 @@ def edit_contact(request: Request, who: Who, db: DB, contact_id: IdPath):
 @router.post("/contacts/{contact_id}")
 async def update_contact(request: Request, who: Who, db: DB, contact_id: IdPath):
     form = await request.form()
-    data, errors = parse_form(ContactUpdate, form, datetimes=("received_at",), checkboxes=("anonymous",))
+    data, errors = parse_form(ContactUpdate, form, datetimes=("received_at",), checkboxes=("anonymous",),
+                              tz=request_zone(request))
     if data is not None:
         try:
             service.update_contact(db, actor=who.actor, contact_id=contact_id, data=data)
@@ -250,10 +253,11 @@ def _case_page(request: Request, who: Principal, db: Session, case: Case, status
     viewers = service.case_viewers(db, actor=who.actor, case_id=case.id)[:50] \
         if who.role == "hotline_supervisor" else None
     overrides = [o for o in consent.pending_overrides(db) if o.case_id == case.id]
-    events = [(ev, describe_event(ev)) for ev in case.events]
+    tz = request_zone(request)
+    events = [(ev, describe_event(ev, tz)) for ev in case.events]
     return _page(request, "hotline/case_detail.html", status_code=status_code, active="cases", case=case, now=now,
                  consent_rows=consent.consent_summary(db, case=case), overrides=overrides, events=events,
-                 viewers=viewers, staff=service.hotline_staff(db), tomorrow=(now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+                 viewers=viewers, staff=service.hotline_staff(db), tomorrow=timezones.for_input(now + timedelta(days=1), request_zone(request)),
                  **hotline_referral_context(db, who, case.id), **extra)
 
 
@@ -292,7 +296,7 @@ async def _case_action(request: Request, who: Principal, db: Session, case_id: i
                        datetimes=(), anchor: str = ""):
     """Run one case-page form: parse into `model`, call `action(data)`, redirect back or re-render with the error."""
     form = await request.form()
-    data, errors = parse_form(model, form, datetimes=datetimes)
+    data, errors = parse_form(model, form, datetimes=datetimes, tz=request_zone(request))
     status_code = 422
     if data is not None:
         try:

@@ -221,7 +221,7 @@ def console_home(request: Request, who: Who):
 def _account_ctx(db: Session, who: Principal, **extra) -> dict:
     tokens = security.tokens_of(db, user_id=who.user.id)
     return {"active": "account", "tokens": tokens, "scopes": scopes_for_role(who.role),
-            "totp_required": security.role_requires_totp(db, who.role), **extra}
+            "totp_required": security.role_requires_totp(db, who.role), "zone_errors": {}, **extra}
 
 
 @router.get("/account")
@@ -256,6 +256,18 @@ def set_language(request: Request, db: DB, who: Who, language: Annotated[str, Fo
         db.commit()
     response = redirect("/account?lang=" + (language if language in ("en", "fr") else "en"))
     return response
+
+
+@router.post("/account/time-zone")
+def set_time_zone(request: Request, db: DB, who: Who, time_zone: Annotated[str, Form(max_length=60)] = ""):
+    try:
+        security.set_time_zone(db, user=who.user, time_zone=time_zone)
+    except HarbourError as exc:
+        db.rollback()
+        return render(request, "auth/account.html", _account_ctx(db, who, zone_errors={"time_zone": exc.text()}),
+                      status_code=422)
+    db.commit()
+    return redirect("/account", request)
 
 
 @router.post("/account/totp/disable")

@@ -36,7 +36,9 @@
 
   function hhmm(iso) {
     var d = new Date(iso.indexOf("Z") < 0 && iso.indexOf("+") < 0 ? iso + "Z" : iso);
-    return isNaN(d) ? "" : d.toISOString().slice(11, 16);
+    if (isNaN(d)) { return ""; }
+    // the reader's own clock (the server sends UTC)
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
   }
 
   function who(m) {
