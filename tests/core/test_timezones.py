@@ -117,3 +117,17 @@ def test_timeline_times_are_kept_in_utc_and_read_in_the_viewers_zone():
         assert "échéance le 2026-11-25 10:00 EST" in describe_event(ev, TORONTO)
     finally:
         i18n.reset_language(token)
+
+
+def test_a_misspelt_deployment_zone_stops_start_up_instead_of_showing_utc():
+    import pytest
+    from pydantic import ValidationError
+
+    from harbour.core.config import Settings
+
+    assert Settings(time_zone="America/Regina").time_zone == "America/Regina"
+    for bad in ("America/Torronto", "", "../../etc/passwd"):
+        with pytest.raises(ValidationError, match="unknown time zone"):
+            Settings(time_zone=bad)
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        Settings(chat_timezone="Eastern")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @field_validator("time_zone", "chat_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from harbour.core.timezones import valid
+
+        if not valid(value):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as America/Toronto")
+        return value
 
 
 @lru_cache

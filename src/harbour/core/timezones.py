@@ -77,5 +77,5 @@ def from_input(value: str, tz: ZoneInfo) -> str:
 
 def for_input(value: datetime | None, tz: ZoneInfo) -> str:
     """A stored time as a ``datetime-local`` value in ``tz``."""
-    shown = local(value, tz)
-    return shown.strftime("%Y-%m-%dT%H:%M") if isinstance(shown, datetime) else ""
+    value = local(value, tz)
+    return value.strftime("%Y-%m-%dT%H:%M") if isinstance(value, datetime) else ""

@@ -257,7 +257,7 @@ def _case_page(request: Request, who: Principal, db: Session, case: Case, status
     events = [(ev, describe_event(ev, tz)) for ev in case.events]
     return _page(request, "hotline/case_detail.html", status_code=status_code, active="cases", case=case, now=now,
                  consent_rows=consent.consent_summary(db, case=case), overrides=overrides, events=events,
-                 viewers=viewers, staff=service.hotline_staff(db), tomorrow=timezones.for_input(now + timedelta(days=1), request_zone(request)),
+                 viewers=viewers, staff=service.hotline_staff(db), tomorrow=timezones.for_input(now + timedelta(days=1), tz),
                  **hotline_referral_context(db, who, case.id), **extra)
 
 
