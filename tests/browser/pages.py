@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 PLAN = "NAP-2012-2016"  # the shipped 2012-2016 National Action Plan (harbour demo imports it)
 
 # Every public page: each must carry the quick exit, switch language, and pass axe-core.
@@ -18,3 +20,12 @@ PUBLIC_PAGES = {
     "statistics-standard": "/statistics/standard",
     "login": "/login",
 }
+
+
+def go_on_duty(advocate) -> None:
+    """On the advocate's open /console/chat page: tick "I am available for chats" (saved) if it is not."""
+    available = advocate.get_by_label("I am available for chats")
+    if not available.is_checked():
+        available.check()
+        advocate.get_by_role("button", name="Save", exact=True).click()
+    expect(advocate.get_by_label("I am available for chats")).to_be_checked()

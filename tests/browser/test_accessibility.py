@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import REPO, _login, format_violations
-from tests.browser.pages import PLAN, PUBLIC_PAGES
+from tests.browser.pages import PLAN, PUBLIC_PAGES, go_on_duty
 
 RESULTS = REPO / "test-artifacts" / "a11y" / "axe-results.json"
 _findings: dict[str, list[dict]] = {}
@@ -231,11 +231,7 @@ def test_live_chat_in_use(new_page, login, axe, shot):
     advocate = new_page()
     login(advocate, "demo-advocate")
     advocate.goto("/console/chat")
-    available = advocate.get_by_label("I am available for chats")
-    if not available.is_checked():
-        available.check()
-        advocate.get_by_role("button", name="Save", exact=True).click()
-    expect(advocate.get_by_label("I am available for chats")).to_be_checked()
+    go_on_duty(advocate)
 
     visitor = new_page()
     visitor.goto("/help/chat")

@@ -10,6 +10,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.pages import go_on_duty
+
 ADVOCATE = "demo-advocate3"
 INJECTION = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 REPLY = "Bonjour, je suis là. <b>Pas de gras</b>"
@@ -24,11 +26,7 @@ def test_visitor_chat_with_advocate_to_case(new_page, login, shot):
     advocate = new_page()
     login(advocate, ADVOCATE)
     advocate.goto("/console/chat")
-    available = advocate.get_by_label("I am available for chats")
-    if not available.is_checked():
-        available.check()
-        advocate.get_by_role("button", name="Save", exact=True).click()
-    expect(advocate.get_by_label("I am available for chats")).to_be_checked()
+    go_on_duty(advocate)
     expect(advocate.locator("#chat-status")).to_have_text("Connected.")
 
     # The visitor: no account, from the get-help page, in French.
