@@ -114,6 +114,14 @@ def test_whole_small_table_is_withheld_including_total():
     assert check(values, [("T", ("a", "b"))]) == {"a", "b", "T"}
 
 
+def test_when_the_rounds_run_out_whole_equations_are_withheld_not_a_leak():
+    values, eqs = grid([[3, 40, 25], [20, 18, 60], [15, 12, 31]])
+    hidden = disclosure.protect(values, eqs, max_rounds=0)  # no round at all: only the fallback protects
+    assert not [k for k, v in values.items() if k not in hidden and 1 <= v <= 9]
+    assert not [k for k in elimination_attack(values, eqs, hidden) if 1 <= values[k] <= 9]
+    assert not [k for k, v in subtraction_attack(values, eqs, hidden).items() if 1 <= v <= 9]
+
+
 def test_zeros_are_published_and_nothing_is_hidden_without_small_counts():
     values, eqs = grid([[0, 40], [25, 18]])
     assert check(values, eqs) == set()

@@ -204,4 +204,10 @@ def protect(values: dict[Key, int], equations: Iterable[Equation], *, audit: boo
                     elif extra is not None:
                         suppressed.add(extra)
         _fixpoint(values, equations, suppressed, by_key)
+    else:  # not settled in max_rounds: never publish a recoverable small count; withhold whole equations
+        while exposed := [k for k in recoverable(equations, suppressed) if sensitive(values.get(k, 0))]:
+            before = len(suppressed)
+            suppressed.update(m for k in exposed for i in by_key.get(k, ()) for m in (equations[i][0], *equations[i][1]))
+            if len(suppressed) == before:
+                raise RuntimeError("disclosure control could not protect every small count")
     return suppressed
