@@ -144,6 +144,26 @@ def test_summary_shows_the_limited_attributes_only(db, client, login, token_for,
             assert secret not in text, secret
 
 
+def test_summary_offence_codes_need_occurrences_at_summary_and_are_audited(db, client, login, token_for, linked):
+    # occurrences covered only at hit level (a second agreement): the summary says nothing of them
+    make_agreement(db, level="summary", categories=("person", "phone", "handle", "location"))
+    make_agreement(db, reference="MOU-2", level="hit", categories=("occurrence",))
+    json_text, html = _views(client, login, token_for, linked)
+    for text in (json_text, html):
+        assert "Laval" in text and "286.3" not in text
+    categories = {r.detail.get("category") for r in db.execute(select(AuditEntry).where(
+        AuditEntry.record_type == "sharing_network", AuditEntry.action == "read")).scalars()}
+    assert "occurrence" not in categories
+
+
+def test_summary_reads_of_linked_records_are_audited(db, client, login, token_for, linked):
+    _agreement(db, "summary")
+    _views(client, login, token_for, linked)
+    categories = {r.detail.get("category") for r in db.execute(select(AuditEntry).where(
+        AuditEntry.record_type == "sharing_network", AuditEntry.action == "read")).scalars()}
+    assert {"person", "occurrence"} <= categories
+
+
 def test_full_agreement_shows_the_record_and_audits_the_purpose(db, client, login, token_for, linked):
     _agreement(db, "full")
     json_text, html = _views(client, login, token_for, linked)

@@ -162,5 +162,5 @@ def require(db: Session, viewer_agency_id: int, owner_agency_id: int, category: 
     if actor is not None:
         audit(db, actor, "read", record_type or f"sharing_{category}", record_id, purpose=purpose,
               detail={"owner_agency": owner_agency_id, "viewer_agency": viewer_agency_id, "level": found.value,
-                      "agreement": agreement.id if agreement else None})
+                      "category": category, "agreement": agreement.id if agreement else None})
     return found

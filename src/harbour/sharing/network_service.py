@@ -358,11 +358,11 @@ def _other_agency(db: Session, actor: Actor, viewer: access.Viewer, owner_id: in
                       record_ids=found.other_records.get(owner_id, ()))
     levels = {p.id: person_level.value for p in people}
     category_levels = {c: access.level(db, viewer.agency_id, owner_id, c, purpose) for c in LINKED}
-    wanted = {c for c, lvl in category_levels.items() if lvl is not None}
+    # a summary's offence codes and record counts come from the linked records: only categories the agreement
+    # covers at summary level or more are read (a category shared at hit level says nothing beyond a hit)
+    wanted = {c for c, lvl in category_levels.items() if lvl is not None and LEVEL_RANK[lvl] >= LEVEL_RANK["summary"]}
     detailed = [p.id for p in people if levels[p.id] != net.HIT]
-    linked = _linked_rows(db, owner_id, detailed, wanted | {"occurrence"} if detailed else set())
-    if any(levels[p] == net.SUMMARY for p in detailed) and category_levels["occurrence"] is None:
-        linked["occurrence"] = {}  # summary offence codes come from occurrences: only if the agreement covers them
+    linked = _linked_rows(db, owner_id, detailed, wanted if detailed else set())
     views = []
     used_categories: set[str] = set()
     for p in people:
@@ -378,6 +378,7 @@ def _other_agency(db: Session, actor: Actor, viewer: access.Viewer, owner_id: in
             used_categories |= {c for c in LINKED if full_linked[c].get(p.id)}
             views.append(_full_view(p, owner, net.FULL, full_linked, entity, matched))
         elif level == "summary":
+            used_categories |= {c for c in LINKED if linked[c].get(p.id)}
             views.append(_summary_view(p, owner, linked, entity, matched))
         else:
             views.append(_hit_view(p, owner, entity, matched))
