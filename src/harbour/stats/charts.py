@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import altair as alt
 
 from harbour.core.i18n import N_, gettext
+from harbour.plan import charts as plan_charts
 from harbour.plan.charts import FONT, OUTLINE, _configure, number
 from harbour.stats.choices import ALL, geo_label
 from harbour.stats.tables import BY_KEY
@@ -37,9 +38,7 @@ class Figure:
     @property
     def svg(self) -> str:
         if self._svg is None:
-            import vl_convert
-
-            self._svg = vl_convert.vegalite_to_svg(self.spec)
+            self._svg = plan_charts.svg(self.spec)
         return self._svg
 
     @property
@@ -47,9 +46,7 @@ class Figure:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
 
     def png(self, scale: float = 2) -> bytes:
-        import vl_convert
-
-        return vl_convert.vegalite_to_png(self.spec, scale=scale)
+        return plan_charts.png(self.spec, scale)
 
     @property
     def description(self) -> str:

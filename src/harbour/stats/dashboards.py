@@ -22,7 +22,7 @@ from harbour.core.errors import ValidationFailed
 from harbour.core.i18n import N_
 from harbour.stats import disclosure, standard, store
 from harbour.stats.choices import ALL, GEO_LEAVES, PROVINCE_REGION, PROVINCES, REGION_MEMBERS, UNKNOWN, geo_codes
-from harbour.stats.tables import BY_KEY, TABLES, Table
+from harbour.stats.tables import TABLES, Table
 
 Key = tuple[str, str, str, str, str]
 TOP_LEVEL = tuple(REGION_MEMBERS) + tuple(g for g in GEO_LEAVES if g not in PROVINCE_REGION)  # regions + the rest  # source, variable ("" for a total), value ("*" for a total), year, geography
@@ -289,7 +289,3 @@ def view(u: Universe, *, year: str = ALL, geo: str = ALL, public: bool = True) -
             if t.kind == "total" else [],
         }
     return out
-
-
-def table_for(key_: str) -> Table:
-    return BY_KEY[key_]

@@ -16,10 +16,9 @@ from harbour.core.audit import record as audit
 from harbour.core.config import Settings
 from harbour.core.i18n import reset_language, set_language
 from harbour.core.web import env
+from harbour.plan.report import render_pdf
 from harbour.stats import charts, dashboards, service, standard
 from harbour.stats.choices import ALL, PROVINCES, REGION_MEMBERS, UNKNOWN, geo_label
-
-LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 
 
 def collect(settings: Settings, year: int) -> dict:
@@ -50,14 +49,6 @@ def render_html(data: dict, lang: str) -> tuple[str, list[charts.Figure]]:
         return html, figs
     finally:
         reset_language(token)
-
-
-def render_pdf(html: str) -> bytes:
-    import weasyprint
-    from weasyprint.urls import URLFetcher
-
-    return weasyprint.HTML(string=html, base_url=".", url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf(
-        pdf_tags=True)
 
 
 def numbers_csv(data: dict) -> str:

@@ -61,6 +61,16 @@ def ensure_store(db: Session, settings: Settings) -> None:
         build_store(db, settings, actor=CLI_ACTOR)
 
 
+def can_rebuild(role: str | None) -> bool:
+    """Who may rebuild the store and publish releases (the console shows the button to them only)."""
+    return role in RELEASE_ROLES
+
+
+def can_see_internal(role: str | None) -> bool:
+    """Who may read the exact (internal) statistics (the console's menu shows the link to them only)."""
+    return role in INTERNAL_ROLES
+
+
 def check_audience(actor: Actor | None, audience: str) -> str:
     if audience not in Audience.codes():
         raise ValidationFailed(N_("Unknown audience."), fields={"audience": N_("Use public or internal.")})
@@ -143,7 +153,8 @@ def dp_data(settings: Settings, u: dashboards.Universe, year: int | None, epsilo
         with_synth = len(real) >= synth.MIN_RECORDS
     data = release.dp_release(u, year, epsilon, with_synth=with_synth)
     if real and not with_synth:
-        data.parameters["synthetic"] = f"not produced: fewer than {synth.MIN_RECORDS} situations in the release"
+        data.parameters["synthetic"] = {"produced": False,
+                                        "reason": f"fewer than {synth.MIN_RECORDS} situations in the release"}
     if with_synth:
         # The synthesiser's fit reads the real records, so its share of epsilon is spent once it has run, even
         # when its noisy model comes back empty (pac-synth draws its noise unseeded; on small data about one fit
@@ -160,9 +171,10 @@ def dp_data(settings: Settings, u: dashboards.Universe, year: int | None, epsilo
                 "note": "this share of epsilon is recorded as spent: the synthesiser ran on the real records"}
             return data
         data.synthetic, data.quality = fake, synth.tvd(real, fake)
-        data.parameters["synthetic"] = {"synthesiser": "pac-synth DpAggregateSeededSynthesizer",
-                                        "epsilon": round(epsilon * release.SYNTH_SHARE, 6), "reporting_length": 3,
-                                        "delta": "1 / (ln(n) * n), set by pac-synth", "records_epsilon_share": 0.1,
+        data.parameters["synthetic"] = {"produced": True, "synthesiser": "pac-synth DpAggregateSeededSynthesizer",
+                                        "epsilon": round(data.synthetic_epsilon, 6), "reporting_length": 3,
+                                        "delta": "1 / (ln(n) * n), set by pac-synth",
+                                        "records_epsilon_share": synth.RECORDS_EPSILON_SHARE,
                                         "records": len(fake)}
     return data
 

@@ -30,6 +30,9 @@ def real_records(con: duckdb.DuckDBPyConnection, years: list[int]) -> list[list[
     return [[_text(v) for v in r] for r in rows]
 
 
+RECORDS_EPSILON_SHARE = 0.1  # of the synthesiser's epsilon, for its noisy record count
+
+
 def synthesise(records: list[list[str]], *, epsilon: float, seed_rows: int | None = None) -> list[list[str]]:
     """Synthetic records (same columns) from pac-synth; raises ValueError below MIN_RECORDS real records."""
     import pacsynth
@@ -39,7 +42,7 @@ def synthesise(records: list[list[str]], *, epsilon: float, seed_rows: int | Non
     # a tenth of the budget for the noisy record count (pac-synth's default 0.5 % can drive it below zero on
     # small data, and then the synthesiser gives up)
     params = (pacsynth.DpAggregateSeededParametersBuilder().reporting_length(3).epsilon(float(epsilon))
-              .percentile_percentage(99).number_of_records_epsilon_proportion(0.1).build())
+              .percentile_percentage(99).number_of_records_epsilon_proportion(RECORDS_EPSILON_SHARE).build())
     synth = pacsynth.DpAggregateSeededSynthesizer(params)
     try:
         synth.fit(pacsynth.Dataset([list(SYNTH_COLUMNS)] + records))

@@ -16,11 +16,12 @@ from fastapi.responses import FileResponse, Response
 from harbour.core.errors import NotFound
 from harbour.core.i18n import N_, current_language, gettext
 from harbour.core.security import DbSession, WebUser, verify_csrf
-from harbour.core.web import redirect, render
+from harbour.core.web import env, redirect, render
 from harbour.stats import charts, service, standard, store
 from harbour.stats.choices import ALL, PROVINCES, REGION_MEMBERS, UNKNOWN, Audience, geo_label
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+env.globals["can_see_statistics"] = service.can_see_internal  # the console menu's link (display only)
 STATIC = Path(__file__).resolve().parent / "static"
 Year = Annotated[str | None, Query(max_length=4)]
 Geo = Annotated[str | None, Query(alias="province", max_length=7)]
@@ -85,7 +86,7 @@ def internal_dashboard(request: Request, db: DbSession, who: WebUser, year: Year
     data = service.dashboard(request.app.state.settings, actor=who.actor, year=year, geo=geo,
                              audience=Audience.internal)
     ctx = _context(request, data, "/console/statistics") | {"active": "statistics",
-                                                            "can_rebuild": who.role == "admin"}
+                                                            "can_rebuild": service.can_rebuild(who.role)}
     return render(request, "stats/internal.html", ctx)
 
 
