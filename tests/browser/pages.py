@@ -29,3 +29,11 @@ def go_on_duty(advocate) -> None:
         available.check()
         advocate.get_by_role("button", name="Save", exact=True).click()
     expect(advocate.get_by_label("I am available for chats")).to_be_checked()
+
+
+def go_off_duty(advocate) -> None:
+    """Untick availability again (from /console/chat), so later tests see the chat as closed."""
+    advocate.goto("/console/chat")
+    advocate.get_by_label("I am available for chats").uncheck()
+    advocate.get_by_role("button", name="Save", exact=True).click()
+    expect(advocate.get_by_label("I am available for chats")).not_to_be_checked()

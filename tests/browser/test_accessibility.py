@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import REPO, _login, format_violations
-from tests.browser.pages import PLAN, PUBLIC_PAGES, go_on_duty
+from tests.browser.pages import PLAN, PUBLIC_PAGES, go_off_duty, go_on_duty
 
 RESULTS = REPO / "test-artifacts" / "a11y" / "axe-results.json"
 _findings: dict[str, list[dict]] = {}
@@ -232,27 +232,29 @@ def test_live_chat_in_use(new_page, login, axe, shot):
     login(advocate, "demo-advocate")
     advocate.goto("/console/chat")
     go_on_duty(advocate)
+    try:
+        visitor = new_page()
+        visitor.goto("/help/chat")
+        expect(visitor.get_by_role("button", name="Start the chat")).to_be_visible()
+        _check(visitor, axe, "public chat start (open)")
+        visitor.get_by_role("button", name="Start the chat").click()
+        expect(visitor).to_have_url(re.compile(r"/help/chat/room$"))
+        expect(visitor.locator("#chat-status")).to_contain_text("in line")
+        _check(visitor, axe, "public chat room (waiting)")
 
-    visitor = new_page()
-    visitor.goto("/help/chat")
-    expect(visitor.get_by_role("button", name="Start the chat")).to_be_visible()
-    _check(visitor, axe, "public chat start (open)")
-    visitor.get_by_role("button", name="Start the chat").click()
-    expect(visitor).to_have_url(re.compile(r"/help/chat/room$"))
-    expect(visitor.locator("#chat-status")).to_contain_text("in line")
-    _check(visitor, axe, "public chat room (waiting)")
-
-    take = advocate.get_by_role("button", name=re.compile(r"^Take chat CH-"))
-    expect(take.first).to_be_visible()
-    _check(advocate, axe, "console live chat (queue)")
-    take.first.click()
-    expect(visitor.get_by_role("textbox")).to_be_enabled()
-    visitor.get_by_role("textbox").fill("Synthetic test message for the accessibility check.")
-    visitor.get_by_role("textbox").press("Enter")
-    panel = advocate.locator(".chat-panel").first
-    expect(panel.locator(".chat-log")).to_contain_text("Synthetic test message")
-    _check(visitor, axe, "public chat room (talking)")
-    _check(advocate, axe, "console live chat (conversation)")
-    shot(visitor, "a11y-chat-visitor", full_page=False)
-    shot(advocate, "a11y-chat-advocate", full_page=False)
-    visitor.get_by_role("button", name="End the chat").click()
+        take = advocate.get_by_role("button", name=re.compile(r"^Take chat CH-"))
+        expect(take.first).to_be_visible()
+        _check(advocate, axe, "console live chat (queue)")
+        take.first.click()
+        expect(visitor.get_by_role("textbox")).to_be_enabled()
+        visitor.get_by_role("textbox").fill("Synthetic test message for the accessibility check.")
+        visitor.get_by_role("textbox").press("Enter")
+        panel = advocate.locator(".chat-panel").first
+        expect(panel.locator(".chat-log")).to_contain_text("Synthetic test message")
+        _check(visitor, axe, "public chat room (talking)")
+        _check(advocate, axe, "console live chat (conversation)")
+        shot(visitor, "a11y-chat-visitor", full_page=False)
+        shot(advocate, "a11y-chat-advocate", full_page=False)
+        visitor.get_by_role("button", name="End the chat").click()
+    finally:
+        go_off_duty(advocate)  # so the closed-chat page can be checked after this
