@@ -186,10 +186,15 @@ def queue_place(db: Session, chat: ChatSession) -> int | None:
     return ahead + 1
 
 
+def _queued(what):
+    """The waiting chats, first in line first: the one queue order (``queue_place`` counts the same way)."""
+    return select(what).where(ChatSession.status == ChatStatus.queued.value).order_by(ChatSession.queued_at,
+                                                                                         ChatSession.id)
+
+
 def queued_ids(db: Session) -> list[int]:
     """The waiting chats, first in line first (``queue_place`` of each is its position here, from 1)."""
-    return list(db.execute(select(ChatSession.id).where(ChatSession.status == ChatStatus.queued.value)
-                           .order_by(ChatSession.queued_at, ChatSession.id)).scalars())
+    return list(db.execute(_queued(ChatSession.id)).scalars())
 
 
 def visitor_seen(db: Session, chat_id: int) -> None:
@@ -294,8 +299,7 @@ def _may_handle(actor: Actor, chat: ChatSession) -> None:
 
 def queue(db: Session, *, actor: Actor) -> list[ChatSession]:
     _staff(actor)
-    return list(db.execute(select(ChatSession).where(ChatSession.status == ChatStatus.queued.value)
-                           .order_by(ChatSession.queued_at, ChatSession.id)).scalars())
+    return list(db.execute(_queued(ChatSession)).scalars())
 
 
 def my_chats(db: Session, *, actor: Actor) -> list[ChatSession]:

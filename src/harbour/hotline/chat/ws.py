@@ -169,9 +169,8 @@ async def lifespan(app):
     broker = make_broker(app.state.settings.database_url)
     await broker.start()
     app.state.chat_broker = broker
-    writer = app.state.chat_writer = MessageWriter(app)
+    writer, places = get_writer(app), get_queue_places(app)
     writer.start()
-    places = app.state.chat_queue_places = QueuePlaces(app)
     places.start()
     task = asyncio.create_task(_sweeper(app), name="harbour-chat-sweeper")
     try:
