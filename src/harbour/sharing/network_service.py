@@ -75,9 +75,14 @@ class Network:
     groups: list[net.Group]
     shared: list[AgencyAccess] = field(default_factory=list)  # other agencies whose records are included
     purposes: list[str] = field(default_factory=list)  # purposes the viewer's agreements in force list
+    _by_key: dict[str, net.PersonView] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for p in self.persons:  # pages ask once per node: a dict, not a scan
+            self._by_key.setdefault(p.key, p)
 
     def person(self, key: str) -> net.PersonView | None:
-        return next((p for p in self.persons if p.key == key), None)
+        return self._by_key.get(key)
 
 
 def _chunks(values):
