@@ -234,3 +234,21 @@ def test_a_corrected_record_that_no_longer_matches_withdraws_its_hits_and_disclo
     assert (back["reinstated"], back["cross_agency"]) == (1, 1)
     assert {(h.status, h.seen_at) for h in db.execute(select(Hit)).scalars()} == {("new", None)}
     assert hits.disclosure(db, actor=actor_of(world.analyst["SPVM"]), request_id=approved.id)["fields"]
+
+
+def test_refresh_audits_only_the_hits_it_delivers(db, world, people):
+    from harbour.core.models import AuditEntry as Entry
+    from harbour.sharing.hits import Deliverer
+
+    _match(db, world)  # no agreement yet: no hit
+    make_agreement(db, activate=False)
+    from harbour.sharing.models import Agreement
+
+    agreement = db.execute(select(Agreement)).scalar_one()
+    agreement.status = "active"
+    db.flush()
+    deliverer = Deliverer(db)
+    deliverer.by_agency = {world.agency["SPVM"].id: 5}  # as if a relink had delivered five already
+    assert linking.refresh_hits(db, deliverer) == 2
+    entry = db.execute(select(Entry).where(Entry.action == "hit").order_by(Entry.id.desc())).scalars().first()
+    assert entry.detail["hits_by_agency"] == {str(world.agency["TPS"].id): 1, str(world.agency["SPVM"].id): 1}

@@ -211,13 +211,15 @@ def refresh_hits(db: Session, deliver: Deliverer | None = None) -> int:
     delivered = 0
     with rls.across_agencies(db):
         deliver = deliver or Deliverer(db)
+        before = dict(deliver.by_agency)  # a relink's Deliverer has counted its own hits already
         for match in db.execute(select(Match).where(Match.agency_a_id != Match.agency_b_id,
                                                     Match.retracted_at.is_(None))).scalars():
             delivered += len(deliver(match))
         db.flush()
         if delivered:
             audit(db, SYSTEM, "hit", "sharing_hit", None, purpose="record_linkage",
-                  detail={"hits_by_agency": {str(k): v for k, v in deliver.by_agency.items()}})
+                  detail={"hits_by_agency": {str(k): v - before.get(k, 0) for k, v in deliver.by_agency.items()
+                                             if v > before.get(k, 0)}})
     return delivered
 
 
