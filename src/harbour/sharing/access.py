@@ -87,11 +87,27 @@ def system_viewer(db: Session, actor: Actor, agency_code: str) -> Viewer:
 
 
 # -- agreements in force --------------------------------------------------------------------------------
+def check_purpose(purpose: str) -> str:
+    if purpose not in Purpose.codes():
+        raise ValidationFailed(N_("State a purpose from the list."), fields={"purpose": N_("Choose one of the listed options.")})
+    return purpose
+
+
 def _check_vocab(category: str, purpose: str) -> None:
     if category not in RecordCategory.codes():
         raise ValidationFailed(N_("Unknown record category."), fields={"category": N_("Choose one of the listed options.")})
-    if purpose not in Purpose.codes():
-        raise ValidationFailed(N_("State a purpose from the list."), fields={"purpose": N_("Choose one of the listed options.")})
+    check_purpose(purpose)
+
+
+def purposes_in_force(db: Session, agency_id: int) -> list[str]:
+    """Purposes listed by the agreements in force in which the agency receives: what its members may state."""
+    receives = select(AgreementParty.agreement_id).where(AgreementParty.agency_id == agency_id,
+                                                         AgreementParty.receives.is_(True))
+    found: set[str] = set()
+    for agreement in db.execute(select(Agreement).where(Agreement.id.in_(receives))).scalars():
+        if effective_status(agreement) == "active":
+            found |= set(agreement.purposes)
+    return [p for p in Purpose.codes() if p in found]
 
 
 def agreements_between(db: Session, viewer_agency_id: int, owner_agency_id: int) -> list[Agreement]:

@@ -33,15 +33,13 @@ from sqlalchemy.orm import Session
 from harbour.core.audit import Actor
 from harbour.core.audit import record as audit
 from harbour.core.crypto import keyring
-from harbour.core.errors import NotFound, ValidationFailed
-from harbour.core.i18n import N_
+from harbour.core.errors import NotFound
 from harbour.sharing import access, rls
 from harbour.sharing import network as net
-from harbour.sharing.choices import LEVEL_RANK, Purpose
+from harbour.sharing.choices import LEVEL_RANK
 from harbour.sharing.ingest import blind
 from harbour.sharing.models import (
     Agency,
-    AgreementParty,
     EntityMember,
     Handle,
     Location,
@@ -92,24 +90,8 @@ def _chunks(values):
 
 
 def check_purpose(purpose: str | None) -> str | None:
-    if purpose in (None, ""):
-        return None
-    if purpose not in Purpose.codes():
-        raise ValidationFailed(N_("State a purpose from the list."), fields={"purpose": N_("Choose one of the listed options.")})
-    return purpose
-
-
-def purposes_in_force(db: Session, agency_id: int) -> list[str]:
-    """Purposes listed by the agreements in force in which the agency receives: what the viewer may state."""
-    ids = select(AgreementParty.agreement_id).where(AgreementParty.agency_id == agency_id,
-                                                    AgreementParty.receives.is_(True))
-    from harbour.sharing.models import Agreement
-
-    found: set[str] = set()
-    for agreement in db.execute(select(Agreement).where(Agreement.id.in_(ids))).scalars():
-        if access.effective_status(agreement) == "active":
-            found |= set(agreement.purposes)
-    return [p for p in Purpose.codes() if p in found]
+    """The network may be built without a purpose (the viewer's own records only)."""
+    return None if purpose in (None, "") else access.check_purpose(purpose)
 
 
 # -- discovery (identifiers only) -----------------------------------------------------------------------
@@ -346,7 +328,7 @@ def build(db: Session, actor: Actor, *, purpose: str | None, scope: str = "overv
     audit(db, actor, "list", "sharing_network", scope, purpose=purpose,
           detail={"own_records": len(own), "other_agencies": [a.id for a in shared],
                   "other_records": sum(a.records for a in shared), "groups": len(groups)})
-    result = Network(viewer, purpose, persons, graph, groups, shared, purposes_in_force(db, viewer.agency_id))
+    result = Network(viewer, purpose, persons, graph, groups, shared, access.purposes_in_force(db, viewer.agency_id))
     db.commit()
     return result
 
