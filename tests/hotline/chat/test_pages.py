@@ -115,3 +115,15 @@ def test_chat_to_case_from_the_console(people, db, settings):
     people.staff("provider", role="provider_staff", available=False)
     people.use("provider")
     assert people.client.get(href).status_code == 403
+
+
+@pytest.mark.parametrize("role, shown", [("hotline_advocate", True), ("hotline_supervisor", True),
+                                         ("provider_staff", False), ("agency_analyst", False)])
+def test_the_menu_counts_waiting_chats_for_hotline_staff_only(people, role, shown):
+    people.staff("on-duty")
+    people.visitor("v1")
+    people.visitor("v2")
+    viewer = people.staff("viewer", role=role, available=False)
+    badge = people.client.get("/console/chat/count")
+    assert badge.status_code == 200 and ('class="badge">2<' in badge.text) is shown
+    assert service.waiting_count(people.db, actor=actor_of(viewer)) == (2 if shown else 0)

@@ -302,6 +302,13 @@ def queue(db: Session, *, actor: Actor) -> list[ChatSession]:
     return list(db.execute(_queued(ChatSession)).scalars())
 
 
+def waiting_count(db: Session, *, actor: Actor) -> int:
+    """How many visitors wait (for the console's menu); 0 for anyone who does not work with chats."""
+    if actor.role not in HOTLINE_ROLES:
+        return 0
+    return db.execute(select(func.count()).select_from(_queued(ChatSession.id).subquery())).scalar_one()
+
+
 def my_chats(db: Session, *, actor: Actor) -> list[ChatSession]:
     _staff(actor)
     return list(db.execute(select(ChatSession).where(ChatSession.advocate_id == actor.id,

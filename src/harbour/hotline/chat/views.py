@@ -116,9 +116,7 @@ def queue_panel(request: Request, db: DB, who: Who):
 
 @router.get("/console/chat/count")
 def queue_count(request: Request, db: DB, who: Who):
-    if who.role not in ("hotline_advocate", "hotline_supervisor"):
-        return render(request, "hotline/_chat_count.html", {"count": 0})
-    return render(request, "hotline/_chat_count.html", {"count": len(service.queue(db, actor=who.actor))})
+    return render(request, "hotline/_chat_count.html", {"count": service.waiting_count(db, actor=who.actor)})
 
 
 async def _act(request: Request, db, who, fn, *, then: str = "/console/chat"):
