@@ -65,7 +65,7 @@ def _prepare_database(url: str, key_file: Path, advocates: int) -> list[tuple[st
     from harbour.core.migrate import upgrade
     from harbour.core.security import create_user
 
-    crypto.configure(key_file)
+    crypto.configure(key_file, create=not key_file.exists())
     upgrade(url)
     engine = make_engine(url)
     db = make_sessionmaker(engine)()

@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
     from harbour.directory.search import SearchQuery, search
 
     with tempfile.TemporaryDirectory(prefix="harbour-bench-") as tmp:
-        crypto.configure(Path(tmp) / "keys.json")
+        crypto.configure(Path(tmp) / "keys.json", create=True)
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url)
         engine = make_engine(url)

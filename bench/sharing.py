@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     from harbour.core import crypto
 
     work = Path(tempfile.mkdtemp(prefix="harbour-bench-sharing-"))
-    crypto.configure(work / "keys.json")
+    crypto.configure(work / "keys.json", create=True)
     url = args.database_url or f"sqlite:///{work / 'bench.db'}"
 
     from harbour.core.audit import Actor

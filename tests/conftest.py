@@ -43,7 +43,7 @@ def _pg_available() -> str | None:
 @pytest.fixture(scope="session")
 def key_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("keys") / "keys.json"
-    crypto.configure(path)
+    crypto.configure(path, create=True)
     return path
 
 

@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from harbour import __version__
-from harbour.core import crypto, errors, web
+from harbour.core import errors, keycheck, web
 from harbour.core.config import Settings, get_settings
 from harbour.core.db import make_engine, make_sessionmaker
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    """While serving, this worker reports its keys (key rotation waits on every live worker)."""
+    from harbour.core.workers import Presence
+
+    presence = Presence(app.state.engine, kind="server", interval=app.state.settings.key_heartbeat_seconds)
+    await run_in_threadpool(presence.start)
+    try:
+        yield
+    finally:
+        await run_in_threadpool(presence.stop)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application; stops with ``KeyRingError`` (nothing written) if the key file does not open the
+    database."""
     settings = settings or get_settings()
-    crypto.configure(settings.key_file)
+    engine = make_engine(settings.database_url)
+    try:
+        keycheck.open_ring(settings.key_file, engine=engine)
+    except keycheck.KeyRingError:
+        engine.dispose()
+        raise
     app = FastAPI(
+        lifespan=lifespan,
         title="Harbour API",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
@@ -28,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "tokens carry scopes. Errors are JSON: `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
 
     errors.install(app)

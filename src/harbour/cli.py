@@ -42,13 +42,27 @@ _register_domains()
 CLI_ACTOR = Actor.system("cli")
 
 
-def _sessionmaker():
-    from harbour.core import crypto
-    from harbour.core.db import make_engine, make_sessionmaker
+def open_database(*, create_keys_if_empty: bool = False):
+    """The engine of HARBOUR_DATABASE_URL with this process's key ring proven to open it; on a wrong or
+    missing key file the command stops here, before anything is read or written."""
+    from harbour.core.db import make_engine
+    from harbour.core.keycheck import KeyRingError, open_ring
 
     settings = get_settings()
-    crypto.configure(settings.key_file)
-    return make_sessionmaker(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    try:
+        open_ring(settings.key_file, engine=engine, create_if_empty=create_keys_if_empty)
+    except KeyRingError as exc:
+        engine.dispose()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return engine
+
+
+def _sessionmaker(*, create_keys_if_empty: bool = False):
+    from harbour.core.db import make_sessionmaker
+
+    return make_sessionmaker(open_database(create_keys_if_empty=create_keys_if_empty))
 
 
 @app.command()
@@ -58,6 +72,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     """Serve the web console, public pages and API."""
     import uvicorn
 
+    open_database().dispose()  # a missing or wrong key file stops here, with the reason
     typer.echo(f"Harbour is serving at http://{host}:{port}  (public help page: /help, console: /console)")
     uvicorn.run("harbour.app:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info", access_log=False)
@@ -66,10 +81,27 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: head)."""
+    from harbour.core.db import make_engine
+    from harbour.core.keycheck import KeyRingError, is_empty, open_ring
     from harbour.core.migrate import upgrade
 
-    upgrade(get_settings().database_url, revision)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        if settings.key_file.exists() or not is_empty(engine):
+            open_ring(settings.key_file, engine=engine)  # a missing or wrong ring stops before any migration
+        created = not settings.key_file.exists()
+        upgrade(settings.database_url, revision)
+        open_ring(settings.key_file, engine=engine, create_if_empty=True)
+    except KeyRingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
     typer.echo(f"database at revision {revision}")
+    if created:
+        typer.echo(f"created a new key ring at {settings.key_file}: keep a copy somewhere safe (see "
+                   f"`harbour backup create --with-keys`); without it the data cannot be read")
 
 
 @db_app.command("downgrade")
@@ -103,7 +135,7 @@ def demo(seed: int = typer.Option(2026, help="Random seed for the synthetic data
     """Load synthetic, obviously fake demo data and one demo user per role (idempotent)."""
     from harbour.demo import load_demo
 
-    factory = _sessionmaker()
+    factory = _sessionmaker(create_keys_if_empty=True)
     with factory() as db:
         report = load_demo(db, seed=seed, contacts=contacts, providers=providers)
     for line in report.lines():
@@ -139,6 +171,73 @@ def audit_verify(checkpoint: list[str] = typer.Option(
     typer.echo(f"audit chain BROKEN at {where}: {result.reason}; {result.checked} entries verified before it",
                err=True)
     raise typer.Exit(1)
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create the key ring (HARBOUR_KEY_FILE) for an empty database; refuses if the file exists or the
+    database already holds data."""
+    from harbour.core.db import make_engine
+    from harbour.core.keycheck import KeyRingError, is_empty, open_ring
+
+    settings = get_settings()
+    if settings.key_file.exists():
+        typer.echo(f"error: the key file {settings.key_file} already exists; `harbour keys check` tells whether "
+                   f"it opens the database", err=True)
+        raise typer.Exit(2)
+    engine = make_engine(settings.database_url)
+    try:
+        if not is_empty(engine):
+            open_ring(settings.key_file, engine=engine)  # raises with the explanation
+        open_ring(settings.key_file, engine=engine, create_if_empty=True)
+    except KeyRingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"created a new key ring at {settings.key_file} (mode 0600): keep a copy somewhere safe (see "
+               f"`harbour backup create --with-keys`); without it the data cannot be read")
+
+
+@keys_app.command("check")
+def keys_check() -> None:
+    """Prove the key file opens the database (decrypt a sample, recompute blind indexes, check the audit
+    head) and show the running processes' keys; exit 1 if it does not."""
+    from harbour.core import crypto
+    from harbour.core.db import make_engine
+    from harbour.core.keycheck import inspect_database, is_empty
+    from harbour.core.workers import live_workers
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        path = settings.key_file
+        if not path.exists():
+            from harbour.core.keycheck import _missing_file_message
+
+            typer.echo(f"error: {_missing_file_message(path, is_empty(engine))}", err=True)
+            raise typer.Exit(1)
+        try:
+            crypto.check_private(path)
+            ring = crypto.load_keyring(path)
+        except crypto.KeyFileError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        report = inspect_database(engine, ring)
+        for line in report.lines():
+            typer.echo(line)
+        typer.echo(f"keys: primary {ring.primary_id}" + (f", also {', '.join(ring.key_ids[1:])}"
+                                                         if len(ring.key_ids) > 1 else ""))
+        for w in live_workers(engine):
+            typer.echo(f"process {w.id} ({w.kind}): primary {w.primary_key_id}, writes with "
+                       f"{', '.join(w.writes_with)}")
+    finally:
+        engine.dispose()
+    if not report.ok:
+        for problem in report.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo("the key ring opens this database")
 
 
 @keys_app.command("rotate")

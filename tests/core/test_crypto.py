@@ -136,7 +136,7 @@ def test_phone_blind_index_is_a_keyed_hmac(app, client, h, tmp_path, records):
     assert index != hashlib.sha256(b"+16135550123").hexdigest()  # not a plain (guessable) hash
     for digits in ("6135550123", "5550123", "+16135550123"):
         assert digits not in index
-    other_ring = crypto.load_keyring(tmp_path / "other-keys.json")
+    other_ring = crypto.load_keyring(tmp_path / "other-keys.json", create=True)
     assert other_ring.blind_index("+16135550123", domain="phone") != index
 
     # the same number written differently gets the same index; another number does not
@@ -261,7 +261,7 @@ def test_cli_keys_rotate(app, client, h, records, settings, key_copy, monkeypatc
 
 def test_key_file_is_private(tmp_path):
     path = tmp_path / "fresh" / "keys.json"
-    ring = crypto.load_keyring(path)
+    ring = crypto.load_keyring(path, create=True)
     assert path.stat().st_mode & 0o777 == 0o600
     assert len(ring.encryption_keys) == 1 and len(ring.index_key) == 32 and len(ring.audit_key) == 32
     with pytest.raises(crypto.KeyFileError):

@@ -20,7 +20,7 @@ TABLES = (User, Contact, Case, Consent, Task, ConsentOverride, Escalation)
 @pytest.fixture
 def factory(tmp_path, monkeypatch):
     monkeypatch.setattr(crypto, "_current", None)  # restored afterwards: other tests keep their key ring
-    crypto.configure(tmp_path / "keys.json")
+    crypto.configure(tmp_path / "keys.json", create=True)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     upgrade(url)
     engine = make_engine(url)

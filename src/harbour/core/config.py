@@ -22,6 +22,9 @@ class Settings(BaseSettings):
         default=REPO_ROOT / "var" / "keys" / "harbour-keys.json",
         description="JSON key ring kept outside the database (field encryption, blind index, audit chain)",
     )
+    key_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60,
+                                         description="how often each process re-reads the key file and reports "
+                                                     "its keys (key rotation waits on these reports)")
     base_url: str = "http://127.0.0.1:8000"
     session_idle_minutes: int = 15
     lockout_threshold: int = 5

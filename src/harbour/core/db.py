@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -66,12 +67,39 @@ class JSONList(TypeDecorator):
         return list(value or [])
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory ones)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def ensure_sqlite_dir(url: str) -> None:
-    """SQLite creates the file but not its folder (./var/ on a fresh clone)."""
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """SQLite creates the file but not its folder (./var/ on a fresh clone).  Both are created readable by
+    their owner only (the WAL and shared-memory files SQLite adds take the database file's mode)."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    os.chmod(path, 0o600)  # whatever the umask
+
+
+def _track_transactions(engine: Engine) -> Engine:
+    """Tell the key ring which primary key each open transaction started under (key rotation waits for
+    them: ``crypto.writes_with``)."""
+    from harbour.core import crypto
+
+    event.listen(engine, "begin", lambda conn: crypto.transaction_began(conn.info))
+    event.listen(engine, "commit", lambda conn: crypto.transaction_ended(conn.info))
+    event.listen(engine, "rollback", lambda conn: crypto.transaction_ended(conn.info))
+    return engine
 
 
 def make_engine(url: str) -> Engine:
@@ -90,8 +118,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return _track_transactions(engine)
+    return _track_transactions(create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10))
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -107,3 +107,53 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class KeyCheck(Base):
+    """The key ring this database was sealed with, in a form that proves a ring without revealing it.
+
+    One row (id 1), written when a ring first opens the database (``harbour keys init``, the first
+    ``db upgrade``/``demo``, or the first start of a database sealed before this table existed).  Every
+    process that touches encrypted data checks its ring against it (``core.keycheck``): the canary must
+    decrypt (encryption keys; re-encrypted by rotation like any other field), and the two MACs must match
+    (the blind-index key and the audit key, which rotation never changes)."""
+
+    __tablename__ = "key_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    canary: Mapped[str] = mapped_column(EncryptedText())
+    index_canary: Mapped[str] = mapped_column(String(64))
+    audit_canary: Mapped[str] = mapped_column(String(64))
+
+
+class KeyWorker(Base):
+    """A running process that may encrypt (server worker or command), as it last reported itself.
+
+    Key rotation reads these rows: a new key becomes primary only once every live process has loaded it,
+    and an old key is retired only once no live process still writes with it (``core.rotation``)."""
+
+    __tablename__ = "key_worker"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # host:pid:random
+    kind: Mapped[str] = mapped_column(String(20))  # server | command
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    primary_key_id: Mapped[str] = mapped_column(String(40))
+    key_ids: Mapped[list[str]] = mapped_column(JSONList())
+    writes_with: Mapped[list[str]] = mapped_column(JSONList())
+
+
+class RateLimit(Base):
+    """Fixed-window request counters shared by every worker (tip form, chat starts).
+
+    ``client`` is a keyed blind index of the client's address, never the address itself."""
+
+    __tablename__ = "rate_limit"
+
+    bucket: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(Integer, primary_key=True)  # epoch seconds
+    hits: Mapped[int] = mapped_column(Integer, default=0)
