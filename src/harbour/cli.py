@@ -60,9 +60,17 @@ def open_database(*, create_keys_if_empty: bool = False):
 
 
 def _sessionmaker(*, create_keys_if_empty: bool = False):
-    from harbour.core.db import make_sessionmaker
+    """Sessions for a command that reads or writes data: the key ring is proven first, and while the command
+    runs it reports its keys like a server worker (key rotation waits for it)."""
+    import atexit
 
-    return make_sessionmaker(open_database(create_keys_if_empty=create_keys_if_empty))
+    from harbour.core.db import make_sessionmaker
+    from harbour.core.workers import Presence
+
+    engine = open_database(create_keys_if_empty=create_keys_if_empty)
+    presence = Presence(engine, kind="command", interval=get_settings().key_heartbeat_seconds).start()
+    atexit.register(presence.stop)
+    return make_sessionmaker(engine)
 
 
 @app.command()
@@ -241,12 +249,19 @@ def keys_check() -> None:
 
 
 @keys_app.command("rotate")
-def keys_rotate() -> None:
-    """Add a new key, re-encrypt every encrypted field under it, then retire the old keys."""
-    from harbour.core.rotation import rotate_keys
+def keys_rotate(wait: float = typer.Option(None, "--wait", help="Seconds to wait for running workers at each step "
+                                                                "(default: 60, or six heartbeats if longer)")) -> None:
+    """Rotate the encryption key while Harbour runs: add a new key, make it primary once every running process
+    has loaded it, re-encrypt every encrypted field in batches, then retire the old keys once nothing uses them.
+    Stopped part-way, it resumes when run again."""
+    from harbour.core.rotation import RotationStopped, rotate_keys
 
     settings = get_settings()
-    result = rotate_keys(settings)
+    try:
+        result = rotate_keys(settings, timeout=wait, say=typer.echo)
+    except RotationStopped as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"rotated to key {result.new_key_id}: {result.values} values in {result.columns} columns "
                f"re-encrypted; retired {len(result.retired)} old key(s)")
 

@@ -63,7 +63,12 @@ class KeyRing:
 
     @property
     def fernet(self) -> MultiFernet:
-        return MultiFernet([Fernet(k["key"].encode()) for k in self.encryption_keys])
+        ids = tuple(self.key_ids)
+        cached = self.__dict__.get("_fernet")
+        if cached is None or cached[0] != ids:
+            cached = (ids, MultiFernet([Fernet(k["key"].encode()) for k in self.encryption_keys]))
+            self.__dict__["_fernet"] = cached
+        return cached[1]
 
     def encrypt(self, plaintext: str) -> str:
         return ENC_PREFIX + self.fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")

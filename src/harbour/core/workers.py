@@ -3,8 +3,9 @@
 Each server worker, and each ``harbour`` command that opens the database, keeps a row in ``key_worker``:
 which keys its ring holds, which is primary, and which keys it may still write with (``crypto.writes_with``:
 the primary now and the primary at the start of every transaction still open).  A background thread
-re-reads the key file and reports every ``HARBOUR_KEY_HEARTBEAT_SECONDS``; a clean exit removes the row; a
-row not refreshed for three intervals belongs to a process that is gone.
+looks at the key file four times a second and reports at once when its keys change, and at least every
+``HARBOUR_KEY_HEARTBEAT_SECONDS``; a clean exit removes the row; a row not refreshed for three intervals
+belongs to a process that is gone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, select, update
@@ -24,6 +26,7 @@ from harbour.core.db import utcnow
 from harbour.core.models import KeyWorker
 
 log = logging.getLogger("harbour.keys")
+TICK = 0.25  # how often the thread looks at the key file and the keys in use
 
 
 def stale_after(interval: float) -> timedelta:
@@ -40,21 +43,31 @@ class Presence:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.started_at = utcnow()
+        self._reported: tuple | None = None
+        self._beat_at = 0.0
+
+    def _state(self) -> tuple:
+        ring = crypto.refresh(force=True)
+        return tuple(ring.key_ids), tuple(crypto.writes_with())
 
     def beat(self) -> None:
-        ring = crypto.refresh(force=True)
-        values = {"primary_key_id": ring.primary_id, "key_ids": ring.key_ids, "writes_with": crypto.writes_with(),
+        key_ids, writes = self._state()
+        values = {"primary_key_id": key_ids[0], "key_ids": list(key_ids), "writes_with": list(writes),
                   "seen_at": utcnow()}
         with self.engine.begin() as conn:
             done = conn.execute(update(KeyWorker).where(KeyWorker.id == self.id).values(**values)).rowcount
             if not done:
                 conn.execute(insert(KeyWorker).values(id=self.id, kind=self.kind, host=socket.gethostname()[:255],
                                                       pid=os.getpid(), started_at=self.started_at, **values))
+        self._reported, self._beat_at = (key_ids, writes), time.monotonic()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        """Report every ``interval``, and at once when the ring or the keys in use change (a rotation waits
+        on that, so it goes as fast as the workers follow)."""
+        while not self._stop.wait(min(TICK, self.interval)):
             try:
-                self.beat()
+                if self._state() != self._reported or time.monotonic() - self._beat_at >= self.interval:
+                    self.beat()
             except Exception:  # noqa: BLE001 - the database may be briefly away; report again next time
                 log.warning("could not report this process's keys; trying again", exc_info=True)
 

@@ -24,6 +24,7 @@ import logging
 import zlib
 from collections import defaultdict
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy.engine import make_url
 
 from harbour.core.crypto import keyring
@@ -126,12 +127,11 @@ class PgBroker(LocalBroker):
         self._task = asyncio.create_task(self._listen(), name="harbour-chat-listen")
 
     async def _listen(self) -> None:
-        ring = keyring()
         while True:
             try:
                 async for note in self._listener.notifies():
                     try:
-                        batch = unpack(ring, note.payload)
+                        batch = _unpack_current(note.payload)
                     except Exception:  # noqa: BLE001 - a foreign or corrupt payload is skipped, never fatal
                         log.warning("unreadable chat notification skipped")
                         continue
@@ -218,6 +218,17 @@ def pack(ring, events: list[tuple[str, dict]]) -> list[str]:
 def unpack(ring, payload: str) -> list[tuple[str, dict]]:
     raw = zlib.decompress(ring.fernet.decrypt(payload.encode("ascii")))
     return [(channel, event) for channel, event in json.loads(raw)]
+
+
+def _unpack_current(payload: str) -> list[tuple[str, dict]]:
+    """Unpack with this process's ring as it is now: after a key rotation another worker may already seal with
+    the new key, so a payload that does not open makes this process re-read its key file once."""
+    from harbour.core.crypto import refresh
+
+    try:
+        return unpack(keyring(), payload)
+    except InvalidToken:
+        return unpack(refresh(force=True), payload)
 
 
 def make_broker(database_url: str) -> LocalBroker:
