@@ -33,6 +33,7 @@ from datetime import datetime
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Text, and_, column, select, table, text, tuple_, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from harbour.core import crypto
 from harbour.core.audit import Actor
@@ -121,6 +122,22 @@ def _reencrypt(engine: Engine, ring: crypto.KeyRing, newest_only: Fernet, target
     return rewritten
 
 
+def _audit(engine: Engine, key_id: str, *, detail: dict) -> None:
+    """The rotation's audit entry.  On SQLite a worker may take the chain's next number first (SQLite has no
+    row lock for the chain head): the entry alone is retried."""
+    for attempt in range(10):
+        with make_sessionmaker(engine)() as db:
+            try:
+                audit(db, Actor.system("keys-rotate"), "rotate", "key_ring", key_id, detail=detail)
+                db.commit()
+                return
+            except IntegrityError:
+                db.rollback()
+                if attempt == 9:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+
 def rotate_keys(settings: Settings, *, timeout: float | None = None,
                 say: Callable[[str], None] = lambda _line: None) -> RotationResult:
     from harbour.core.keycheck import KeyRingError, open_ring
@@ -176,10 +193,7 @@ def rotate_keys(settings: Settings, *, timeout: float | None = None,
             raise RotationStopped("a value under the old key appeared after every process had confirmed the new "
                                   "key; nothing was lost. Run `harbour keys rotate` again")
         retired = [k for k in ring.key_ids if k != new_id]
-        with make_sessionmaker(engine)() as db:
-            audit(db, Actor.system("keys-rotate"), "rotate", "key_ring", new_id,
-                  detail={"columns": len(targets), "values": values, "retired": retired})
-            db.commit()
+        _audit(engine, new_id, detail={"columns": len(targets), "values": values, "retired": retired})
         ring.encryption_keys = [newest]
         ring.save()
         crypto.configure(settings.key_file)
