@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import click
 import typer
 from sqlalchemy import select
 
@@ -69,7 +70,10 @@ def _sessionmaker(*, create_keys_if_empty: bool = False):
 
     engine = open_database(create_keys_if_empty=create_keys_if_empty)
     presence = Presence(engine, kind="command", interval=get_settings().key_heartbeat_seconds).start()
-    atexit.register(presence.stop)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(presence.stop)  # when the command ends
+    atexit.register(presence.stop)  # and in any case when the process does
     return make_sessionmaker(engine)
 
 
