@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -21,6 +22,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+
+
+@app.callback()
+def _owner_only_files() -> None:
+    # Every file a command or the server creates (databases, key files, the statistics store, exports) is
+    # readable by its owner only; an operator who publishes a file opens it up deliberately.
+    os.umask(0o077)
 
 
 def _register_domains() -> None:

@@ -66,14 +66,31 @@ def _digest(rows: list[dict], names: list[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+def private_root(root: Path) -> Path:
+    """The store's folder, readable by its owner only (whatever the umask): de-identified is not public."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    return root
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(text)
+    os.replace(tmp, path)
+
+
 def _write_atomic(con: duckdb.DuckDBPyConnection, table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     con.register("_rows", table)
     try:
         con.execute(f"COPY _rows TO '{tmp.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
     finally:
         con.unregister("_rows")
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
 
@@ -100,7 +117,7 @@ def build(db: Session, root: Path, *, full: bool = False, now: datetime | None =
     """Refresh the store from the database; see the module docstring."""
     started = time.perf_counter()
     now = now or utcnow()
-    root.mkdir(parents=True, exist_ok=True)
+    private_root(root)
     with _lock:
         old = None if full else read_manifest(root)
         probe = extract.change_probe(db, now)
@@ -135,9 +152,7 @@ def build(db: Session, root: Path, *, full: bool = False, now: datetime | None =
         fingerprint = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
         manifest = {"schema": SCHEMA, "standard_version": standard.dictionary()["version"],
                     "built_at": now.isoformat(), "probe": probe, "tables": tables, "fingerprint": fingerprint}
-        tmp = root / f".{MANIFEST}.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, root / MANIFEST)
+        _write_private(root / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
     mode = "full" if full or old is None else "incremental"
     return BuildResult(mode, time.perf_counter() - started, rows_out, rewritten, fingerprint)
 
@@ -178,7 +193,7 @@ def import_arrow(root: Path, tables: dict[str, pa.Table]) -> BuildResult:
     """Bulk path: write whole Arrow tables (already in the standard's columns) as the store, partitioned by year
     with DuckDB's ``COPY ... PARTITION_BY``.  Used by the benchmark and to load data produced elsewhere."""
     started = time.perf_counter()
-    root.mkdir(parents=True, exist_ok=True)
+    private_root(root)
     con = duckdb.connect()
     manifest_tables: dict[str, dict] = {}
     rows: dict[str, int] = {}
@@ -204,5 +219,5 @@ def import_arrow(root: Path, tables: dict[str, pa.Table]) -> BuildResult:
         manifest = {"schema": SCHEMA, "standard_version": standard.dictionary()["version"],
                     "built_at": utcnow().isoformat(), "probe": None, "tables": manifest_tables,
                     "fingerprint": fingerprint}
-        (root / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+        _write_private(root / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
     return BuildResult("bulk", time.perf_counter() - started, rows, [], fingerprint)
