@@ -113,9 +113,10 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     from harbour.core.migrate import check_upgrade_target, connect, status, upgrade
 
     settings = get_settings()
-    with _db_errors("the upgrade"):
-        check_upgrade_target(revision)  # an unknown revision or an unreachable database: stop before anything
+    with _db_errors("the upgrade"):  # an unknown revision, an unreachable database, one migrated by a newer
+        check_upgrade_target(revision)  # release: each stops here, before anything is touched
         connect(settings.database_url, create=True).dispose()
+        status(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         if settings.key_file.exists() or not is_empty(engine):

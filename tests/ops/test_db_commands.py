@@ -127,6 +127,15 @@ def test_current_on_an_empty_database(empty_url, cli, tmp_path):
     assert f"by {len(_revisions())} revisions" in r.output
 
 
+def test_a_database_migrated_by_a_newer_release(url, cli):
+    _sql(url, "UPDATE alembic_version SET version_num = '9999'")
+    for command in (("current",), ("history",), ("check",), ("upgrade",), ("downgrade", "0030"),
+                    ("downgrade", "0030", "--yes")):
+        r = cli(url, "db", *command)
+        assert r.exit_code == 2 and "revision 9999, which this release of Harbour does not know" in r.stderr, r.output
+    assert _revision(url) == "9999" and "chat_session" in inspect(create_engine(url)).get_table_names()
+
+
 def test_db_check_passes_on_the_migrated_database(url, settings_for):
     """What CI runs: the real command on each database, green."""
     r = harbour(server_env(settings_for(url)), "db", "check", timeout=120)
