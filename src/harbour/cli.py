@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 import click
 import typer
@@ -98,39 +99,124 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
                 proxy_headers=True, log_level="info", access_log=False)
 
 
+@contextmanager
+def _db_errors(action: str):
+    """A migration command's failures as one line on stderr and exit 2, never a traceback."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from harbour.core.migrate import MigrationError, first_line
+
+    try:
+        yield
+    except MigrationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except CommandError as exc:
+        typer.echo(f"error: {action}: {str(exc).splitlines()[0]} (`harbour db history` lists the revisions)",
+                   err=True)
+        raise typer.Exit(2) from None
+    except SQLAlchemyError as exc:
+        reason = first_line(exc)
+        hint = (" Run it with the administrator's URL (the role that owns the tables), not the application "
+                "role's." if "permission denied" in reason or "must be owner" in reason else "")
+        typer.echo(f"error: {action} stopped: {reason}. `harbour db current` shows where the database is.{hint}",
+                   err=True)
+        raise typer.Exit(2) from None
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: head)."""
     from harbour.core.db import make_engine
     from harbour.core.keycheck import KeyRingError, is_empty, open_ring
-    from harbour.core.migrate import upgrade
+    from harbour.core.migrate import check_upgrade_target, connect, status, upgrade
 
     settings = get_settings()
+    with _db_errors("the upgrade"):  # an unknown revision, an unreachable database, one migrated by a newer
+        check_upgrade_target(revision)  # release: each stops here, before anything is touched
+        connect(settings.database_url, create=True).dispose()
+        status(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         if settings.key_file.exists() or not is_empty(engine):
             open_ring(settings.key_file, engine=engine)  # a missing or wrong ring stops before any migration
         created = not settings.key_file.exists()
-        upgrade(settings.database_url, revision)
+        with _db_errors("the upgrade"):
+            upgrade(settings.database_url, revision)
         open_ring(settings.key_file, engine=engine, create_if_empty=True)
     except KeyRingError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    typer.echo(f"database at revision {revision}")
+    with _db_errors("the upgrade"):
+        state = status(settings.database_url)
+    typer.echo(f"database at revision {state.current}" + (" (head)" if state.at_head else
+                                                          f" ({len(state.pending)} behind head {state.head})"))
     if created:
         typer.echo(f"created a new key ring at {settings.key_file}: keep a copy somewhere safe (see "
                    f"`harbour backup create --with-keys`); without it the data cannot be read")
 
 
-@db_app.command("downgrade")
-def db_downgrade(revision: str) -> None:
-    """Revert migrations down to REVISION."""
-    from harbour.core.migrate import downgrade
+@db_app.command("downgrade", context_settings={"ignore_unknown_options": True})  # so that -1 is a revision
+def db_downgrade(revision: str = typer.Argument(..., help="target revision: an id (e.g. 0060), -N, or base"),
+                 yes: bool = typer.Option(False, "--yes", help="drop tables and columns even if they hold data")) \
+        -> None:
+    """Revert migrations down to REVISION; refuses to drop tables or columns holding data without --yes."""
+    from harbour.core.migrate import downgrade, plan_downgrade
 
-    downgrade(get_settings().database_url, revision)
-    typer.echo(f"database at revision {revision}")
+    url = get_settings().database_url
+    with _db_errors("the downgrade"):
+        plan = plan_downgrade(url, revision)
+        for line in plan.lines():
+            typer.echo(line)
+        if not plan.steps:
+            return
+        if plan.blocking and not yes:
+            typer.echo(f"error: the downgrade to {plan.target_name} would drop data ("
+                       + "; ".join(loss.line().strip() for loss in plan.blocking)
+                       + "). Nothing was changed. Back up first (`harbour backup create`), then run it again with "
+                         "--yes to drop them", err=True)
+            raise typer.Exit(2)
+        downgrade(url, plan.target_name)
+    typer.echo(f"database at revision {plan.target_name}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision, and whether it is at head or behind (and by which revisions)."""
+    from harbour.core.migrate import status
+
+    with _db_errors("reading the revision"):
+        for line in status(get_settings().database_url).lines():
+            typer.echo(line)
+
+
+@db_app.command("history")
+def db_history() -> None:
+    """List the migrations, newest first, marking the database's current revision."""
+    from harbour.core.migrate import history_lines
+
+    with _db_errors("reading the history"):
+        for line in history_lines(get_settings().database_url):
+            typer.echo(line)
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Compare the models with the migrated database (at head): exit 1 listing differences, 0 if none."""
+    from harbour.core.migrate import drift
+
+    with _db_errors("the check"):
+        differences = drift(get_settings().database_url)
+    if differences:
+        typer.echo(f"models and migrations differ ({len(differences)}); write a migration "
+                   f"(`alembic revision --autogenerate -m ...`):")
+        for line in differences:
+            typer.echo(f"  {line}")
+        raise typer.Exit(1)
+    typer.echo("no differences: the migrations match the models")
 
 
 @db_app.command("create-app-role")
