@@ -6,7 +6,6 @@ import os
 import sys
 from contextlib import contextmanager
 
-import click
 import typer
 from sqlalchemy import select
 
@@ -25,8 +24,13 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 
 
+_invocation: typer.Context | None = None  # the running command's (root) context
+
+
 @app.callback()
-def _owner_only_files() -> None:
+def _every_command(ctx: typer.Context) -> None:
+    global _invocation
+    _invocation = ctx
     # Every file a command or the server creates (databases, key files, the statistics store, exports) is
     # readable by its owner only; an operator who publishes a file opens it up deliberately.
     os.umask(0o077)
@@ -79,9 +83,8 @@ def _sessionmaker(*, create_keys_if_empty: bool = False):
 
     engine = open_database(create_keys_if_empty=create_keys_if_empty)
     presence = Presence(engine, kind="command", interval=get_settings().key_heartbeat_seconds).start()
-    context = click.get_current_context(silent=True)
-    if context is not None:
-        context.call_on_close(presence.stop)  # when the command ends
+    if _invocation is not None:
+        _invocation.call_on_close(presence.stop)  # when the command ends
     atexit.register(presence.stop)  # and in any case when the process does
     return make_sessionmaker(engine)
 

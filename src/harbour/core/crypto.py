@@ -217,9 +217,17 @@ def _compatible(old: KeyRing, new: KeyRing) -> bool:
             and bool(set(old.key_ids) & set(new.key_ids)))
 
 
+def _problem(message: str | None) -> None:
+    """Record (and log once) why the key file on disk is not being used."""
+    global reload_problem
+    if message and message != reload_problem:
+        log.error(message)
+    reload_problem = message
+
+
 def refresh(*, force: bool = False) -> KeyRing:
     """Re-read the key file if it changed (at most once a second unless ``force``)."""
-    global _current, _signature, _checked_at, reload_problem
+    global _current, _signature, _checked_at
     ring = keyring_loaded()
     now = time.monotonic()
     if not force and now - _checked_at < RELOAD_EVERY:
@@ -230,24 +238,22 @@ def refresh(*, force: bool = False) -> KeyRing:
         if sig == _signature:
             return _current
         if sig is None:
-            reload_problem = f"key file {ring.path} has disappeared; this process keeps the keys it loaded"
-            log.error(reload_problem)
+            _problem(f"key file {ring.path} has disappeared; this process keeps the keys it loaded")
             return _current
+        _signature = sig  # a file that cannot be used is looked at again only once it changes
         try:
             new = load_keyring(ring.path)
-        except KeyFileError as exc:  # a half-copied file: look again next time
-            reload_problem = str(exc)
-            log.error("key file changed but could not be read; keeping the loaded keys: %s", exc)
+        except KeyFileError as exc:  # e.g. a half-copied file: taken once it is whole
+            _problem(f"{exc}; this process keeps the keys it loaded")
             return _current
         if not _compatible(_current, new):
-            reload_problem = (f"key file {ring.path} was replaced by a key ring that does not belong to this "
-                              f"database; this process keeps the keys it loaded")
-            log.error(reload_problem)
-            _signature = sig
+            _problem(f"key file {ring.path} was replaced by a key ring that does not belong to this database; "
+                     f"this process keeps the keys it loaded")
             return _current
         if new.key_ids != _current.key_ids:
             log.info("key ring reloaded: primary %s, keys %s", new.primary_id, ",".join(new.key_ids))
-        _current, _signature, reload_problem = new, sig, None
+        _current = new
+        _problem(None)
         return _current
 
 
