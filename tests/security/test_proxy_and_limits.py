@@ -105,6 +105,15 @@ def test_serve_refuses_to_start_with_a_malformed_setting(settings):
     assert "Traceback" not in done.stderr + done.stdout and "serving" not in done.stdout
 
 
+def test_serve_warns_when_an_https_deployment_trusts_no_proxy(settings):
+    from harbour.core.proxy import start_warning
+
+    https = {**settings.model_dump(), "base_url": "https://harbour.example"}
+    assert "HARBOUR_TRUSTED_PROXIES is empty" in start_warning(Settings(**https))
+    assert start_warning(Settings(**{**https, "trusted_proxies": "127.0.0.1"})) is None
+    assert start_warning(Settings(**{**https, "base_url": "http://127.0.0.1:8000"})) is None
+
+
 def test_spoofed_forwarded_for_from_loopback_does_not_escape_the_tip_limit(settings, db):
     """Finding 7: a real `harbour serve`, no trusted proxy configured; a local client writes a new
     X-Forwarded-For on every tip.  The old server took each for a new client (all 11 accepted)."""

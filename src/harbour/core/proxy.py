@@ -46,6 +46,16 @@ class StrictTransport:
         return await self.app(scope, receive, send_with_hsts)
 
 
+def start_warning(settings: Settings) -> str | None:
+    """What ``harbour serve`` warns about: an https deployment (so TLS ends at a proxy; ``harbour serve`` speaks
+    plain http) that trusts no proxy, where every visitor would look like the proxy and share one counter."""
+    if settings.is_https and not settings.trusted_proxy_list:
+        return ("warning: HARBOUR_BASE_URL is https but HARBOUR_TRUSTED_PROXIES is empty: behind a reverse proxy "
+                "every visitor looks like the proxy (one shared tip and chat-start limit, one chat block). Set it "
+                "to the proxy's address, e.g. HARBOUR_TRUSTED_PROXIES=127.0.0.1")
+    return None
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Add HSTS (https deployments only), then the forwarded-header rule outside it (outermost)."""
     if settings.is_https:
