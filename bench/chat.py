@@ -84,7 +84,8 @@ def _prepare_database(url: str, key_file: Path, advocates: int) -> list[tuple[st
 def _start_server(url: str, key_file: Path, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "HARBOUR_DATABASE_URL": url, "HARBOUR_KEY_FILE": str(key_file),
            "HARBOUR_BASE_URL": f"http://127.0.0.1:{port}",
-           "HARBOUR_CHAT_IDLE_SECONDS": "3600"}  # setup on a loaded machine can outlast the 5-minute idle close
+           "HARBOUR_CHAT_IDLE_SECONDS": "3600",  # setup on a loaded machine can outlast the 5-minute idle close
+           "HARBOUR_CHAT_START_LIMIT": "1000000"}  # every simulated visitor comes from the one loopback address
     cmd = [sys.executable, "-m", "uvicorn", "harbour.app:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     log_path = str(key_file.parent / "server.log")

@@ -102,10 +102,14 @@ def settings(backend, tmp_path, key_file) -> Settings:
 
 @pytest.fixture
 def app(settings):
-    from harbour.app import create_app
-    from harbour.web.views import tip_limiter
+    """The application on the test's own database (so rate-limit counters start at zero in every test).
 
-    tip_limiter.hits.clear()
+    The suite's visitors all share TestClient's one address, so the chat-start cap is lifted unless a test
+    sets it (``chat_settings(chat_start_limit=...)``); tests/security/test_proxy_and_limits.py tests the caps."""
+    from harbour.app import create_app
+
+    if "chat_start_limit" not in settings.model_fields_set:
+        settings.chat_start_limit = 1000
     application = create_app(settings)
     yield application
     application.state.engine.dispose()

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from harbour import __version__
-from harbour.core import errors, keycheck, web
+from harbour.core import errors, keycheck, proxy, web
 from harbour.core.config import Settings, get_settings
 from harbour.core.db import make_engine, make_sessionmaker
 
@@ -81,4 +81,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    directory_api, plan_views, plan_api, chat_views, chat_ws, stats_views, stats_api, sharing_api,
                    sharing_views, sharing_network_views, sharing_network_api):
         app.include_router(module.router)
+    proxy.install(app, settings)  # keep last: outermost, so every layer sees the real client (core/proxy.py)
     return app

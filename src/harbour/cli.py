@@ -95,11 +95,23 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
           workers: int = typer.Option(1, help="Worker processes (PostgreSQL recommended above 1)")) -> None:
     """Serve the web console, public pages and API."""
     import uvicorn
+    from pydantic import ValidationError
 
+    from harbour.core.config import explain
+    from harbour.core.proxy import start_warning
+
+    try:
+        warning = start_warning(get_settings())
+    except ValidationError as exc:  # e.g. a malformed HARBOUR_TRUSTED_PROXIES: say which setting, start nothing
+        typer.echo(explain(exc), err=True)
+        raise typer.Exit(2) from None
+    if warning:
+        typer.echo(warning, err=True)
     open_database().dispose()  # a missing or wrong key file stops here, with the reason
     typer.echo(f"Harbour is serving at http://{host}:{port}  (public help page: /help, console: /console)")
+    # Forwarded headers are handled in the application, from HARBOUR_TRUSTED_PROXIES only (core/proxy.py).
     uvicorn.run("harbour.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info", access_log=False)
+                proxy_headers=False, log_level="info", access_log=False)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -56,14 +56,51 @@ class Settings(BaseSettings):
     chat_block_hours: int = Field(default=24, ge=1, description="how long an advocate's block lasts")
     chat_retention_hours: int = Field(default=24, ge=1, description="closed chats not turned into a case are "
                                                                    "deleted after this long")
+    # behind a reverse proxy (core.proxy) and per-client limits shared by every worker (core.ratelimit)
+    trusted_proxies: str = Field(default="", description="comma-separated IP addresses or CIDR networks of the "
+                                                         "reverse proxies whose X-Forwarded-For/-Proto are believed; "
+                                                         "empty: no forwarded header is believed")
+    tip_limit: int = Field(default=10, ge=1, description="anonymous tips per client per tip_window_seconds")
+    tip_window_seconds: int = Field(default=600, ge=1, le=86400)
+    chat_start_limit: int = Field(default=3, ge=1, description="anonymous chats a client may start per "
+                                                               "chat_start_window_seconds")
+    chat_start_window_seconds: int = Field(default=600, ge=1, le=86400)
+
+    @property
+    def is_https(self) -> bool:
+        """The deployment is served over https (HARBOUR_BASE_URL): Secure cookies and HSTS."""
+        return self.base_url.startswith("https://")
 
     @property
     def secure_cookies(self) -> bool:
-        return self.base_url.startswith("https://")
+        return self.is_https
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item for item in self.trusted_proxies.split(",") if item]
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        """Each entry an IP address or a network without host bits (``10.0.0.0/8``); normalised, no spaces."""
+        import ipaddress
+
+        items = []
+        for raw in value.split(","):
+            item = raw.strip()
+            if not item:
+                continue
+            try:
+                items.append(str(ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)))
+            except ValueError as exc:
+                why = f" ({exc})" if "host bits" in str(exc) else ""
+                raise ValueError(f"{item!r} is not an IP address or network{why}: give comma-separated addresses "
+                                 f"or CIDR networks such as 127.0.0.1, 10.0.0.0/8") from None
+        return ",".join(items)
 
     @field_validator("time_zone", "chat_timezone")
     @classmethod
@@ -73,6 +110,15 @@ class Settings(BaseSettings):
         if not valid(value):
             raise ValueError(f"unknown time zone {value!r}: use an IANA name such as America/Toronto")
         return value
+
+
+def explain(exc: ValidationError) -> str:
+    """A settings error as the operator wrote it: ``HARBOUR_X: what is wrong``, one line per setting."""
+    lines = []
+    for err in exc.errors():
+        name = "HARBOUR_" + "_".join(str(part) for part in err.get("loc", ())).upper()
+        lines.append(f"error: {name}: {err.get('msg', 'invalid value').removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 @lru_cache

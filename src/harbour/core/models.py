@@ -147,7 +147,7 @@ class KeyWorker(Base):
 
 
 class RateLimit(Base):
-    """Fixed-window request counters shared by every worker (tip form, chat starts).
+    """Per-window request counters shared by every worker (tip form, chat starts; rules in ``core.ratelimit``).
 
     ``client`` is a keyed blind index of the client's address, never the address itself."""
 

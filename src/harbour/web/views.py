@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from harbour.core import security
+from harbour.core import ratelimit, security
 from harbour.core.choices import Province, Role, scopes_for_role
 from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, current_language, gettext
@@ -24,27 +22,6 @@ from harbour.hotline import service as hotline
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 DB = DbSession
 Who = WebUser
-
-
-class _RateLimiter:
-    """In-memory sliding window per client address (the address itself is never stored elsewhere)."""
-
-    def __init__(self, limit: int, seconds: int):
-        self.limit, self.seconds = limit, seconds
-        self.hits: dict[str, deque] = defaultdict(deque)
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        q = self.hits[key]
-        while q and now - q[0] > self.seconds:
-            q.popleft()
-        if len(q) >= self.limit:
-            return False
-        q.append(now)
-        return True
-
-
-tip_limiter = _RateLimiter(limit=10, seconds=600)
 
 
 # -- public pages -------------------------------------------------------------
@@ -83,7 +60,8 @@ def tip_submit(request: Request, db: DB, summary: Annotated[str, Form()] = "",
         errors["city"] = gettext(N_("Please keep it under 120 characters."))
     if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in summary + city):
         errors["summary"] = gettext(N_("Please remove unusual control characters and try again."))
-    if not errors and not tip_limiter.allow(request.client.host if request.client else "unknown"):
+    if not errors and not ratelimit.hit(db, ratelimit.tips(request.app.state.settings),
+                                        address=request.client.host if request.client else None):
         return render(request, "public/tip.html", {
             "active": "tip", "provinces": Province.options(), "form": form,
             "form_error": gettext(N_("Too many reports from this connection. Please wait a few minutes, or call the hotline.")),

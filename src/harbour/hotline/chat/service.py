@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from harbour.core import ratelimit
 from harbour.core.audit import Actor
 from harbour.core.audit import record as audit
 from harbour.core.choices import HOTLINE_ROLES, Role
@@ -148,7 +149,7 @@ def _blocked(db: Session, *, index: str | None, hashed: str | None, now: datetim
 def start_chat(db: Session, settings: Settings, *, language: str, address: str | None,
                previous_token: str | None = None) -> tuple[ChatSession, str, Events]:
     """Open an anonymous chat in the queue.  Returns the session, the visitor's secret (for a cookie only)
-    and the events to publish."""
+    and the events to publish.  Each client (``address``) may start ``chat_starts`` chats per window (429 beyond)."""
     if language not in ("en", "fr"):
         raise ValidationFailed(N_("Choose English or French."), fields={"language": N_("Choose English or French.")})
     now = utcnow()
@@ -158,6 +159,8 @@ def start_chat(db: Session, settings: Settings, *, language: str, address: str |
                            "any time."))
     if not is_open(db, settings, now):
         raise ChatUnavailable(N_("No advocate is available for chat right now. Please call the hotline."))
+    ratelimit.enforce(db, ratelimit.chat_starts(settings), address=address, message=N_(
+        "You have started several chats in a short time. Please wait a few minutes before starting another one."))
     raw = secrets.token_urlsafe(32)
     chat = ChatSession(reference="CH-" + "".join(secrets.choice(_REF) for _ in range(7)), token_hash=token_hash(raw),
                        language=language, status=ChatStatus.queued.value, queued_at=now, last_visitor_at=now,

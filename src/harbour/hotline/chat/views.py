@@ -28,10 +28,12 @@ def notices(settings) -> dict[str, str]:
 
 
 # -- visitor ------------------------------------------------------------------------
-def _entry(request: Request, db, *, status_code: int = 200, error: str | None = None, blocked: bool = False):
+def _entry(request: Request, db, *, status_code: int = 200, error: str | None = None, blocked: bool = False,
+           limited: bool = False):
     settings = request.app.state.settings
     return render(request, "hotline/chat_start.html", {
-        "active": "help", "open": service.is_open(db, settings) and not blocked, "error": error,
+        "active": "help", "open": service.is_open(db, settings) and not (blocked or limited), "error": error,
+        "limited": limited,
     }, status_code=status_code)
 
 
@@ -52,7 +54,8 @@ async def chat_start(request: Request, db: DB, language: Annotated[str, Form(max
             service.start_chat, db, settings, language=language, address=address,
             previous_token=request.cookies.get(CHAT_COOKIE))
     except HarbourError as exc:
-        return _entry(request, db, status_code=exc.status_code, error=exc.text(), blocked=exc.status_code == 403)
+        return _entry(request, db, status_code=exc.status_code, error=exc.text(), blocked=exc.status_code == 403,
+                      limited=exc.status_code == 429)
     await publish_all(request.app, events)
     response = redirect("/help/chat/room", request)
     # A session cookie (no Max-Age): gone when the browser closes; useless once the chat ends.
