@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import ssl
 import subprocess
@@ -32,9 +33,7 @@ import websockets
 
 from harbour.core.config import Settings
 from tests.conftest import PASSWORD, run_async
-from tests.servers import REPO, free_port, serve, server_env
-
-pytestmark = [pytest.mark.slow, pytest.mark.pg_only]
+from tests.servers import HARBOUR, REPO, free_port, serve, server_env
 
 NGINX = Path("/usr/sbin/nginx")
 SITE_CONF = REPO / "deploy" / "nginx" / "harbour.conf"
@@ -215,7 +214,9 @@ def from_address(address: str, site: str, tls: ssl.SSLContext) -> httpx.Client:
                         transport=httpx.HTTPTransport(local_address=address, verify=tls))
 
 
-# -- the test -------------------------------------------------------------------------------------------------
+# -- the tests ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.pg_only
 def test_harbour_behind_nginx(settings, make_user, tmp_path):
     if not NGINX.exists():
         if os.environ.get("CI"):
@@ -295,3 +296,34 @@ def test_harbour_behind_nginx(settings, make_user, tmp_path):
         assert "/tip" in access_log and "lang=fr" not in access_log and "?" not in access_log
         assert request_id in access_log
         assert "made-up-by-the-client" not in access_log + server_log.read_text()
+
+
+def test_example_environment_file_names_every_setting():
+    """deploy/harbour.env documents every setting Harbour reads (a new one must be added there)."""
+    text = (REPO / "deploy" / "harbour.env").read_text()
+    named = set(re.findall(r"^#?(HARBOUR_[A-Z0-9_]+)=", text, flags=re.M))
+    expected = {f"HARBOUR_{name.upper()}" for name in Settings.model_fields}
+    assert expected - named == set(), "settings missing from deploy/harbour.env"
+    assert named - expected == set(), "deploy/harbour.env names settings Harbour does not have"
+
+
+def test_systemd_units_verify(tmp_path):
+    """systemd-analyze verify accepts every unit in deploy/systemd (paths moved under a scratch folder, where
+    the commands they start exist)."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        if os.environ.get("CI"):
+            pytest.fail("systemd-analyze is missing (Debian's systemd package)")
+        pytest.skip("systemd-analyze is missing (Debian's systemd package)")
+    venv_bin = tmp_path / "opt" / "harbour" / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "harbour").symlink_to(HARBOUR)
+    (tmp_path / "opt" / "harbour" / "app").symlink_to(REPO)
+    units = []
+    for unit in sorted((REPO / "deploy" / "systemd").iterdir()):
+        text = unit.read_text().replace("/opt/harbour", str(tmp_path / "opt" / "harbour"))
+        (tmp_path / unit.name).write_text(text)
+        units.append(unit.name)
+    assert {"harbour.service", "harbour-backup.service", "harbour-backup.timer"} <= set(units)
+    result = subprocess.run([analyze, "verify", *units], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
