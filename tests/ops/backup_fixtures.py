@@ -219,6 +219,17 @@ def world(client, db, make_user, token_for, settings):
     return SimpleNamespace(headers=h, contact=contact, case=case)
 
 
+def passfile(tmp_path, passphrase: str = PASSPHRASE, name: str = "passphrase"):
+    path = tmp_path / name
+    path.write_text(passphrase + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def db_file(s) -> str:
+    return "database.sqlite" if s.is_sqlite else "database.pgdump"
+
+
 # -- what the tests compare --------------------------------------------------------------------------------
 def _engine(url: str):
     return create_engine(url)

@@ -34,9 +34,11 @@ from tests.ops.backup_fixtures import (  # noqa: F401 - fixtures
     NAME,
     PASSPHRASE,
     _cheap_secrets,
+    db_file,
     digest_tree,
     facts,
     make_target,
+    passfile,
     pg_owner,
     plaintexts,
     run,
@@ -45,17 +47,6 @@ from tests.ops.backup_fixtures import (  # noqa: F401 - fixtures
     tables_of,
     world,
 )
-
-
-def passfile(tmp_path, passphrase: str = PASSPHRASE, name: str = "passphrase"):
-    path = tmp_path / name
-    path.write_text(passphrase + "\n")
-    path.chmod(0o600)
-    return path
-
-
-def db_file(s) -> str:
-    return "database.sqlite" if s.is_sqlite else "database.pgdump"
 
 
 def head_revision() -> str:

@@ -30,17 +30,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Integer, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import StaticPool
 
 import harbour
 from harbour.core import crypto
 from harbour.core.config import Settings
 from harbour.core.crypto import KeyFileError, KeyRing
-from harbour.ops import checks, keyseal, pgdump, sqlitefile, statsfiles
-from harbour.ops.manifest import FORMAT, FORMAT_VERSION, BackupError, check_files, read_manifest, staging
+from harbour.ops import checks, dumpcheck, keyseal, pgdump, sqlitefile, statsfiles
+from harbour.ops.manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    BackupError,
+    check_files,
+    read_manifest,
+    refuse_unless_empty,
+    staging,
+)
 
 SQLITE_FILE, PG_FILE, STATS_FILE, KEYS_FILE = "database.sqlite", "database.pgdump", "stats.tar", "keyring.enc"
 
@@ -96,58 +103,6 @@ def process_ring(ring: KeyRing) -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# -- the ring check on a PostgreSQL dump, before anything is restored ------------------------------------------
-def _probe_spec(facts: dict) -> dict:
-    """What to read from a dump so that ``keycheck.inspect_database`` can run on a sample of it."""
-    from harbour.models_registry import metadata
-
-    present = set(facts["row_counts"])
-    sample: dict[str, list[str]] = {}
-    for table_name, col_name in crypto.encrypted_columns(metadata):
-        if table_name in present:
-            sample.setdefault(table_name, []).append(col_name)
-    keep = {t: [c.name for c in metadata.tables[t].primary_key.columns] + cols for t, cols in sample.items()}
-    keep.setdefault("hotline_contact", []).append("phone_index")
-    keep["key_check"] = ["id", "canary", "index_canary", "audit_canary"]
-    keep["audit_head"], keep["audit_log"] = ["id", "seq", "hash"], ["id", "seq", "hash"]
-    sample["audit_head"] = ["hash"]
-    head = facts.get("audit_head") or {"seq": 0}
-    return {"sample": sample, "keep": {t: c for t, c in keep.items() if t in present},
-            "find": {"audit_log": ("seq", str(head["seq"]))}}
-
-
-def _probe_engine(scan: pgdump.Scan, keep: dict[str, list[str]]) -> Engine:
-    """An in-memory SQLite database holding the sampled rows, in the columns ``inspect_database`` reads."""
-    from harbour.models_registry import metadata
-
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    with engine.begin() as conn:
-        for name, cols in keep.items():
-            types = [("INTEGER" if isinstance(metadata.tables[name].c[c].type, Integer) else "TEXT")
-                     if name in metadata.tables and c in metadata.tables[name].c else "TEXT" for c in cols]
-            conn.exec_driver_sql(f'CREATE TABLE "{name}" ('
-                                 + ", ".join(f'"{c}" {t}' for c, t in zip(cols, types, strict=True)) + ")")
-            rows = scan.rows.get(name, [])
-            if rows:
-                conn.execute(text(f'INSERT INTO "{name}" (' + ", ".join(f'"{c}"' for c in cols) + ") VALUES ("
-                                  + ", ".join(f":c{i}" for i in range(len(cols))) + ")"),
-                             [{f"c{i}": r.get(c) for i, c in enumerate(cols)} for r in rows])
-    return engine
-
-
-def _ring_opens_dump(dump: Path, facts: dict, ring: KeyRing) -> tuple[list[str], pgdump.Scan]:
-    """Whether ``ring`` opens a sample of the dump (and every table's row count in it)."""
-    from harbour.core.keycheck import inspect_database
-
-    spec = _probe_spec(facts)
-    scanned = pgdump.scan(dump, **spec)
-    probe = _probe_engine(scanned, spec["keep"])
-    try:
-        return inspect_database(probe, ring).problems, scanned
-    finally:
-        probe.dispose()
-
-
 # -- create ---------------------------------------------------------------------------------------------------
 def create_backup(target: Path, settings: Settings, *, with_keys: bool = False,
                   passphrase_file: Path | None = None) -> Report:
@@ -158,6 +113,7 @@ def create_backup(target: Path, settings: Settings, *, with_keys: bool = False,
         raise BackupError("--with-keys and --passphrase-file FILE go together: the key ring is only ever stored "
                           "sealed with a passphrase")
     passphrase = keyseal.read_passphrase(passphrase_file) if with_keys else None
+    refuse_unless_empty(Path(target).absolute())  # before anything is read
     engine = make_engine(settings.database_url)
     report = Report()
     try:
@@ -226,7 +182,7 @@ def _dump_postgresql(stage, settings: Settings, engine: Engine, database: dict) 
         pgdump.dump(settings.database_url, dump, snapshot=snapshot)  # sees exactly what this transaction sees
     stage.add(PG_FILE)
     ring = crypto.load_keyring(settings.key_file)
-    ring_problems, scanned = _ring_opens_dump(dump, facts, ring)
+    ring_problems, scanned = dumpcheck.ring_opens_dump(dump, facts, ring)
     short = [f"{t} ({scanned.counts.get(t, 0)} of {n} rows)" for t, n in facts["row_counts"].items()
              if scanned.counts.get(t, 0) != n]
     if short:
@@ -309,7 +265,8 @@ def verify_backup(folder: Path, settings: Settings, *, passphrase_file: Path | N
     except BackupError as exc:
         report.problems.append(str(exc))
         return report
-    report.lines.append(f"key ring: {'the backup own (passphrase opens it)' if passphrase_file else ring.path}")
+    report.lines.append("key ring: the backup's own (the passphrase opens it)" if passphrase_file
+                        else f"key ring: {ring.path}")
     with process_ring(ring), _scratch(folder, manifest, settings) as engine:
         outcome = checks.prove(engine, ring, manifest)
         if manifest["database"]["kind"] == "sqlite":
@@ -394,7 +351,10 @@ def restore_backup(folder: Path, settings: Settings, *, force: bool = False, wit
         raise BackupError("--with-keys and --passphrase-file FILE go together (the backup's key ring is sealed with "
                           "the passphrase)")
     folder = Path(folder)
-    manifest, problems = _opened(folder)
+    try:
+        manifest, problems = _opened(folder)
+    except BackupError as exc:
+        raise BackupError(f"{exc}. Nothing was changed") from None
     if problems:
         raise BackupError("this backup is damaged or incomplete: " + "; ".join(problems) + ". Nothing was changed")
     if manifest["database"]["kind"] != _kind(settings):
@@ -414,7 +374,7 @@ def restore_backup(folder: Path, settings: Settings, *, force: bool = False, wit
     found = _target_contents(settings)
     if found and not force:
         raise BackupError(f"the target is not empty ({len(found)} tables or stores hold data: "
-                          + ", ".join(found[:10]) + (", …" if len(found) > 10 else "")
+                          + ", ".join(found[:20]) + (", …" if len(found) > 20 else "")
                           + "). A restore replaces everything in it: if that is what you want, first take a backup "
                             "of it (`harbour backup create DIR`), then run the restore again with --force. "
                             "Nothing was changed")

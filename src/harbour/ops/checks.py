@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Text, column, func, inspect, select, table, text
+from sqlalchemy import Text, column, inspect, select, table, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -60,15 +60,13 @@ def read_facts(engine: Engine) -> dict:
 
 
 def occupied(engine: Engine) -> list[str]:
-    """What a database holds beyond an empty schema: ``["hotline_contact (12 rows)", …]`` (empty: nothing)."""
-    found = []
+    """What a database holds beyond an empty schema, most rows first: ``["audit_log (40 rows)", …]``."""
     with engine.connect() as conn, conn.begin():
         across_agencies(conn)
-        for name, count in row_counts(conn).items():
-            if name in BOOKKEEPING or name == "audit_head" or not count:  # audit_head: audit_log tells
-                continue
-            found.append(f"{name} ({count} row{'s' if count != 1 else ''})")
-    return found
+        counts = row_counts(conn)
+    held = sorted(((n, t) for t, n in counts.items() if n and t not in BOOKKEEPING and t != "audit_head"),
+                  key=lambda x: (-x[0], x[1]))  # audit_head: audit_log tells
+    return [f"{t} ({n} row{'s' if n != 1 else ''})" for n, t in held]
 
 
 def decrypt_all(engine: Engine, ring: KeyRing, *, batch: int = 5000) -> tuple[int, dict[str, int]]:
@@ -159,8 +157,3 @@ def prove(engine: Engine, ring: KeyRing, manifest: dict, *, every_value: bool = 
                             f"{manifest.get('schema_revision')}")
     return out
 
-
-def count_rows(engine: Engine, name: str) -> int:
-    with engine.connect() as conn, conn.begin():
-        across_agencies(conn)
-        return conn.execute(select(func.count()).select_from(table(name))).scalar_one()

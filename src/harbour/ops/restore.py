@@ -22,16 +22,8 @@ from sqlalchemy import create_engine
 
 from harbour.core.config import Settings
 from harbour.core.crypto import KeyRing
-from harbour.ops import checks, pgdump, sqlitefile, statsfiles
-from harbour.ops.backup import (
-    Report,
-    _probe_engine,
-    _probe_spec,
-    keep_aside,
-    process_ring,
-    read_only_sqlite,
-    ring_refusal,
-)
+from harbour.ops import checks, dumpcheck, pgdump, sqlitefile, statsfiles
+from harbour.ops.backup import Report, keep_aside, process_ring, read_only_sqlite, ring_refusal
 from harbour.ops.manifest import BackupError
 
 
@@ -40,7 +32,10 @@ def restore(folder: Path, manifest: dict, settings: Settings, ring: KeyRing, *, 
     from harbour.core.db import make_engine
 
     report = Report()
-    prepared = statsfiles.unpack(folder / manifest["stats"]["file"], stats_root)  # a bad archive stops here
+    archive = folder / manifest["stats"]["file"]
+    if statsfiles.check(archive) != manifest["stats"]["files"]:  # read whole before anything changes
+        raise BackupError("the statistics archive does not hold the files the manifest lists. Nothing was changed")
+    prepared = None
     try:
         with process_ring(ring):
             if settings.is_sqlite:
@@ -55,7 +50,12 @@ def restore(folder: Path, manifest: dict, settings: Settings, ring: KeyRing, *, 
                 KeyRing(settings.key_file, ring.encryption_keys, ring.index_key, ring.audit_key).save()
                 report.lines.append(f"key ring written to {settings.key_file} (mode 0600): keys "
                                     f"{', '.join(ring.key_ids)}")
-            statsfiles.install(prepared, stats_root)
+            try:
+                prepared = statsfiles.unpack(archive, stats_root)
+                statsfiles.install(prepared, stats_root)
+            except (BackupError, OSError) as exc:
+                raise BackupError(f"the database was restored, but the statistics store could not be put in place "
+                                  f"({exc}); rebuild it with `harbour stats build --full`") from None
             report.lines.append(f"statistics store restored to {stats_root} ({manifest['stats']['files']} files)")
             engine = make_engine(settings.database_url)
             try:
@@ -65,7 +65,8 @@ def restore(folder: Path, manifest: dict, settings: Settings, ring: KeyRing, *, 
         report.lines += after.lines
         report.problems += after.ring_problems + after.problems
     finally:
-        shutil.rmtree(prepared, ignore_errors=True)
+        if prepared is not None:
+            shutil.rmtree(prepared, ignore_errors=True)
     return report
 
 
@@ -101,10 +102,10 @@ def _postgresql(folder: Path, manifest: dict, settings: Settings, ring: KeyRing,
     from harbour.core.keycheck import inspect_database
 
     dump = folder / manifest["database"]["file"]
-    spec = _probe_spec(manifest)
+    spec = dumpcheck.probe_spec(manifest)
     secret = {t: cols for t, cols in spec["sample"].items() if t != "audit_head"}
     scanned = pgdump.scan(dump, tables=sorted(spec["keep"]), decrypt=secret, ring=ring, **spec)
-    probe = _probe_engine(scanned, spec["keep"])
+    probe = dumpcheck.probe_engine(scanned, spec["keep"])
     try:
         problems = inspect_database(probe, ring).problems
     finally:
