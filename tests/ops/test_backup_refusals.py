@@ -221,6 +221,33 @@ def test_restore_onto_a_freshly_upgraded_database(settings, world, run, make_tar
     assert "audit chain intact" in run("audit", "verify", env=target).output
 
 
+def test_lost_key_file_comes_back_from_the_backup(settings, world, run, tmp_path):  # noqa: F811
+    """The key-check message for a missing key file points here: put the ring back, the database untouched."""
+    import os
+
+    from harbour.core.rotation import rotate_keys
+
+    pf = passfile(tmp_path)
+    folder = tmp_path / "b"
+    run("backup", "create", folder, "--with-keys", "--passphrase-file", pf)
+    ring = crypto.load_keyring(settings.key_file)
+    os.rename(settings.key_file, tmp_path / "lost.json")
+    assert "does not exist" in run("audit", "verify", code=2).output
+    before = facts(settings.database_url)
+    out = run("backup", "restore", folder, "--with-keys", "--passphrase-file", pf, "--keys-only").output
+    assert "key ring restored" in out and "the database was not changed" in out
+    assert keyseal.same_ring(crypto.load_keyring(settings.key_file), ring)
+    assert facts(settings.database_url) == before
+    assert "audit chain intact" in run("audit", "verify").output
+    # a backup older than a key rotation cannot stand in for the lost ring
+    rotate_keys(settings)
+    os.rename(settings.key_file, tmp_path / "lost-again.json")
+    out = run("backup", "restore", folder, "--with-keys", "--passphrase-file", pf, "--keys-only", code=2).output
+    assert "does not open the current database" in out and "Nothing was changed" in out
+    assert not settings.key_file.exists()
+    os.rename(tmp_path / "lost-again.json", settings.key_file)
+
+
 # -- without a database ----------------------------------------------------------------------------------
 def test_connection_details_reach_pg_tools_through_the_environment(monkeypatch, tmp_path):
     seen = {}

@@ -344,12 +344,14 @@ def _target_contents(settings: Settings) -> list[str]:
 
 
 def restore_backup(folder: Path, settings: Settings, *, force: bool = False, with_keys: bool = False,
-                   passphrase_file: Path | None = None) -> Report:
-    from harbour.ops.restore import restore
+                   passphrase_file: Path | None = None, keys_only: bool = False) -> Report:
+    from harbour.ops.restore import restore, restore_keys
 
     if with_keys != (passphrase_file is not None):
         raise BackupError("--with-keys and --passphrase-file FILE go together (the backup's key ring is sealed with "
                           "the passphrase)")
+    if keys_only and not with_keys:
+        raise BackupError("--keys-only goes with --with-keys --passphrase-file FILE")
     folder = Path(folder)
     try:
         manifest, problems = _opened(folder)
@@ -360,7 +362,7 @@ def restore_backup(folder: Path, settings: Settings, *, force: bool = False, wit
     if manifest["database"]["kind"] != _kind(settings):
         raise BackupError(f"this backup is a {manifest['database']['kind']} database and HARBOUR_DATABASE_URL names a "
                           f"{_kind(settings)} one: restore it into the same kind of database. Nothing was changed")
-    head = _known_revision(manifest["schema_revision"])
+    head = None if keys_only else _known_revision(manifest["schema_revision"])
     if with_keys:
         ring = _backup_ring(folder, manifest, passphrase_file, settings.key_file)
     else:
@@ -371,6 +373,8 @@ def restore_backup(folder: Path, settings: Settings, *, force: bool = False, wit
                           f"will not overwrite it: move it away, set HARBOUR_KEY_FILE to a new path, or add --force "
                           f"(the old file is then kept beside it as {settings.key_file.name}.replaced-…). "
                           f"Nothing was changed")
+    if keys_only:
+        return restore_keys(folder, manifest, settings, ring, keys_action=keys_action)
     found = _target_contents(settings)
     if found and not force:
         raise BackupError(f"the target is not empty ({len(found)} tables or stores hold data: "

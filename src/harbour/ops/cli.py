@@ -69,13 +69,17 @@ def restore(folder: Path = typer.Argument(..., help="The backup folder"),
                                                               "--with-keys, keep a different key file aside)"),
             with_keys: bool = typer.Option(False, "--with-keys", help="Use the backup's own key ring and write it "
                                                                       "to HARBOUR_KEY_FILE"),
-            passphrase_file: Path = typer.Option(None, "--passphrase-file", help=PASSPHRASE_HELP)) -> None:
+            passphrase_file: Path = typer.Option(None, "--passphrase-file", help=PASSPHRASE_HELP),
+            keys_only: bool = typer.Option(False, "--keys-only", help="With --with-keys: only put the backup's key "
+                                                                      "ring back at HARBOUR_KEY_FILE (a lost key "
+                                                                      "file), once it is proven to open the current "
+                                                                      "database; the database is not touched")) -> None:
     """Restore into the empty database of HARBOUR_DATABASE_URL, after proving the key ring opens the backup."""
     from harbour.ops.backup import restore_backup
 
     try:
         report = restore_backup(folder, _settings(), force=force, with_keys=with_keys,
-                                passphrase_file=passphrase_file)
+                                passphrase_file=passphrase_file, keys_only=keys_only)
     except BackupError as exc:
         _fail(exc)
     for line in report.lines:
@@ -85,4 +89,4 @@ def restore(folder: Path = typer.Argument(..., help="The backup folder"),
             typer.echo(f"error: {problem}", err=True)
         typer.echo("restored, but the restored database does NOT pass its checks (above)", err=True)
         raise typer.Exit(1)
-    typer.echo("restore complete")
+    typer.echo("key ring restored" if keys_only else "restore complete")

@@ -132,3 +132,31 @@ def _postgresql(folder: Path, manifest: dict, settings: Settings, ring: KeyRing,
                                        previous_owners=owners)
     report.lines += done
     report.lines += [f"ACTION NEEDED: {line}" for line in todo]
+
+
+def restore_keys(folder: Path, manifest: dict, settings: Settings, ring: KeyRing, *, keys_action: str) -> Report:
+    """``restore --with-keys --keys-only``: put the backup's key ring back at HARBOUR_KEY_FILE for the current
+    database (a lost or overwritten key file), only once it is proven to open that database; the database itself
+    is not touched."""
+    from harbour.core.keycheck import inspect_database
+
+    report = Report()
+    engine = create_engine(settings.database_url)
+    try:
+        problems = inspect_database(engine, ring).problems
+    finally:
+        engine.dispose()
+    if problems:
+        raise BackupError("the key ring in this backup does not open the current database: " + "; ".join(problems)
+                          + f". It holds keys {', '.join(ring.key_ids)}; the database may have been written under "
+                            f"a later ring (a key rotation after this backup): use a newer backup. Nothing was "
+                            f"changed")
+    if keys_action == "same":
+        report.lines.append(f"the key file {settings.key_file} already holds this key ring; nothing to do")
+        return report
+    if keys_action == "differs":
+        report.lines.append(f"the key file that was at {settings.key_file} is kept as {keep_aside(settings.key_file)}")
+    KeyRing(settings.key_file, ring.encryption_keys, ring.index_key, ring.audit_key).save()
+    report.lines.append(f"key ring written to {settings.key_file} (mode 0600): keys {', '.join(ring.key_ids)}; it "
+                        f"opens the current database (the database was not changed)")
+    return report
