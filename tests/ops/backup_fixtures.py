@@ -98,6 +98,13 @@ def pg_owner():
     owner.close()
 
 
+@pytest.fixture
+def postgresql_only(backend):
+    """First in a test's arguments: skip the SQLite half before any data is built."""
+    if backend[0] != "postgresql":
+        pytest.skip("PostgreSQL only (row-level security, roles and grants, pg_dump)")
+
+
 def _private_copy(source: Path, dest: Path) -> Path:
     dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.copy(source, dest)

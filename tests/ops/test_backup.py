@@ -41,6 +41,7 @@ from tests.ops.backup_fixtures import (  # noqa: F401 - fixtures
     passfile,
     pg_owner,
     plaintexts,
+    postgresql_only,
     run,
     settings,
     state_of,
@@ -256,15 +257,9 @@ def test_online_backup_while_harbour_writes(settings, make_user, token_for, make
 
 
 # -- PostgreSQL only: row-level security, grants, the scratch database ---------------------------------------
-def _pg_only(s) -> None:
-    if s.is_sqlite:
-        pytest.skip("PostgreSQL only")
-
-
-def test_pg_dump_holds_every_agency_row(settings, world, tmp_path):  # noqa: F811
+def test_pg_dump_holds_every_agency_row(postgresql_only, settings, world, tmp_path):  # noqa: F811
     import subprocess
 
-    _pg_only(settings)
     env = pgdump.libpq_env(settings.database_url)
     env["PGOPTIONS"] = env["PGOPTIONS"].replace(pgdump.ALL_AGENCIES, "")
     # a plain pg_dump as the (non-superuser) owner stops at the first table with forced row-level security
@@ -280,11 +275,10 @@ def test_pg_dump_holds_every_agency_row(settings, world, tmp_path):  # noqa: F81
     assert pgdump.scan(tmp_path / "ours.dump", tables=["sharing_person"]).counts == {"sharing_person": 3}
 
 
-def test_restore_grants_the_application_role_again(settings, world, run, make_target, tmp_path,  # noqa: F811
-                                                   pg_owner):  # noqa: F811
+def test_restore_grants_the_application_role_again(postgresql_only, settings, world, run, make_target,  # noqa: F811
+                                                   tmp_path, pg_owner):  # noqa: F811
     from harbour.sharing.rls import create_app_role
 
-    _pg_only(settings)
     tag = uuid.uuid4().hex[:6]
     app_role, gone = f"hb_app_{tag}", f"hb_gone_{tag}"
     pg_owner.roles += [app_role, gone]
@@ -343,8 +337,8 @@ def test_restore_grants_the_application_role_again(settings, world, run, make_ta
         engine.dispose()
 
 
-def test_verify_without_createdb_says_what_to_do(settings, world, run, tmp_path, pg_owner):  # noqa: F811
-    _pg_only(settings)
+def test_verify_without_createdb_says_what_to_do(postgresql_only, settings, world, run, tmp_path,  # noqa: F811
+                                                pg_owner):  # noqa: F811
     folder = tmp_path / "b"
     run("backup", "create", folder)
     weak = f"hb_nocreatedb_{uuid.uuid4().hex[:6]}"

@@ -207,6 +207,9 @@ def scan(dump_path: Path, *, tables: list[str] | None = None, sample: dict[str, 
 
 
 # -- restoring -------------------------------------------------------------------------------------------
+LOCK_TIMEOUT = b"SET LOCAL lock_timeout = '60s';\n"
+
+
 def restore(url: str, dump_path: Path, *, prelude: str = "") -> None:
     """Replay the dump into the database of ``url`` as one transaction (objects it defines are dropped and
     recreated; ``prelude`` runs first in the same transaction).  On any error nothing changes."""
@@ -219,7 +222,12 @@ def restore(url: str, dump_path: Path, *, prelude: str = "") -> None:
                                   stdout=subprocess.DEVNULL, stderr=err_psql, env=env)
         broken = False
         try:
-            writer.stdin.write(b"BEGIN;\n" + prelude.encode() + b"\n")
+            writer.stdin.write(b"BEGIN;\n" + LOCK_TIMEOUT + prelude.encode() + b"\n")
+            for line in reader.stdout:  # the script's header: keep our lock timeout (a live Harbour's locks)
+                if not line.startswith(b"SET lock_timeout"):
+                    writer.stdin.write(line)
+                if line.startswith(b"SET row_security"):  # the header's last SET
+                    break
             shutil.copyfileobj(reader.stdout, writer.stdin, CHUNK)
         except BrokenPipeError:
             broken = True  # psql stopped on an error: its transaction is rolled back
@@ -234,14 +242,15 @@ def restore(url: str, dump_path: Path, *, prelude: str = "") -> None:
         except BrokenPipeError:
             pass
         wrote_ok = writer.wait() == 0
+        if not wrote_ok or broken:  # first: a failing psql also makes pg_restore's output pipe break
+            err_psql.seek(0)
+            problem = _errors(err_psql.read().decode(errors="replace"))
+            hint = " (is Harbour still running against it? stop it first)" if "lock timeout" in problem else ""
+            raise BackupError(f"the restore failed and was rolled back (nothing was changed){hint}: {problem}")
         if not read_ok:
             err_restore.seek(0)
             raise BackupError(f"pg_restore could not read the dump (nothing was changed): "
                               f"{_errors(err_restore.read().decode(errors='replace'))}")
-        if not wrote_ok or broken:
-            err_psql.seek(0)
-            raise BackupError(f"the restore failed and was rolled back (nothing was changed): "
-                              f"{_errors(err_psql.read().decode(errors='replace'))}")
 
 
 def public_tables(conn: Connection) -> list[str]:
