@@ -23,6 +23,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -134,7 +135,7 @@ def create_backup(target: Path, settings: Settings, *, with_keys: bool = False,
                     ring_problems = inspect_database(snap, ring).problems
                 finally:
                     snap.dispose()
-                database |= {"file": SQLITE_FILE, "sqlite_version": __import__("sqlite3").sqlite_version}
+                database |= {"file": SQLITE_FILE, "sqlite_version": sqlite3.sqlite_version}
                 stage.add(SQLITE_FILE)
             else:
                 facts, ring, ring_problems = _dump_postgresql(stage, settings, engine, database)
