@@ -234,6 +234,8 @@ def test_lost_key_file_comes_back_from_the_backup(settings, world, run, tmp_path
     os.rename(settings.key_file, tmp_path / "lost.json")
     assert "does not exist" in run("audit", "verify", code=2).output
     before = facts(settings.database_url)
+    out = run("backup", "restore", folder, "--with-keys", "--passphrase-file", pf, code=2).output
+    assert "the target is not empty" in out and "add --keys-only" in out
     out = run("backup", "restore", folder, "--with-keys", "--passphrase-file", pf, "--keys-only").output
     assert "key ring restored" in out and "the database was not changed" in out
     assert keyseal.same_ring(crypto.load_keyring(settings.key_file), ring)

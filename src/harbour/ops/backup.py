@@ -381,8 +381,9 @@ def restore_backup(folder: Path, settings: Settings, *, force: bool = False, wit
         raise BackupError(f"the target is not empty ({len(found)} tables or stores hold data: "
                           + ", ".join(found[:20]) + (", …" if len(found) > 20 else "")
                           + "). A restore replaces everything in it: if that is what you want, first take a backup "
-                            "of it (`harbour backup create DIR`), then run the restore again with --force. "
-                            "Nothing was changed")
+                            "of it (`harbour backup create DIR`), then run the restore again with --force"
+                          + (". To put back only the key ring of this backup for the database as it is (a lost key "
+                             "file), add --keys-only" if with_keys else "") + ". Nothing was changed")
     report = restore(folder, manifest, settings, ring, own_ring=with_keys, keys_action=keys_action,
                      stats_root=_stats_root(settings))
     if manifest["schema_revision"] != head:
