@@ -38,6 +38,7 @@ def _every_command(ctx: typer.Context) -> None:
 
 def _register_domains() -> None:
     from harbour.directory.cli import app as directory_app
+    from harbour.ops.cli import app as backup_app
     from harbour.plan.cli import app as plan_app
     from harbour.sharing.cli import app as sharing_app
     from harbour.sharing.linkcli import link_app, pprl_app
@@ -49,6 +50,7 @@ def _register_domains() -> None:
     app.add_typer(link_app, name="link")
     app.add_typer(pprl_app, name="pprl")
     app.add_typer(stats_app, name="stats")
+    app.add_typer(backup_app, name="backup")
 
 
 _register_domains()
