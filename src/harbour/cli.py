@@ -61,16 +61,31 @@ CLI_ACTOR = Actor.system("cli")
 def open_database(*, create_keys_if_empty: bool = False):
     """The engine of HARBOUR_DATABASE_URL with this process's key ring proven to open it; on a wrong or
     missing key file the command stops here, before anything is read or written."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from harbour.core.db import make_engine
     from harbour.core.keycheck import KeyRingError, open_ring
+    from harbour.core.migrate import MigrationError, status
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
     try:
+        state = status(settings.database_url, engine=engine)
+        if not state.at_head:  # an empty database, or one an older release left: nothing here would work
+            raise MigrationError(
+                "the database has no schema yet: run `harbour db upgrade` first" if state.current is None else
+                f"the database is at revision {state.current}, behind this release's {state.head}: back it up "
+                f"(`harbour backup create`), then run `harbour db upgrade`")
         open_ring(settings.key_file, engine=engine, create_if_empty=create_keys_if_empty)
-    except KeyRingError as exc:
+    except (KeyRingError, MigrationError) as exc:
         engine.dispose()
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except SQLAlchemyError as exc:
+        from harbour.core.migrate import first_line, safe_url
+
+        engine.dispose()
+        typer.echo(f"error: cannot use the database {safe_url(settings.database_url)}: {first_line(exc)}", err=True)
         raise typer.Exit(2) from None
     return engine
 
