@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     chat_block_hours: int = Field(default=24, ge=1, description="how long an advocate's block lasts")
     chat_retention_hours: int = Field(default=24, ge=1, description="closed chats not turned into a case are "
                                                                    "deleted after this long")
+    # observability (ops.observe, ops.metrics)
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL; the access log "
+                                                       "(harbour.access) always writes its one line per request")
+    metrics_token: SecretStr | None = Field(default=None, min_length=16,
+                                            description="bearer token that lets a non-loopback scraper read "
+                                                        "/metrics; unset: loopback only")
 
     @property
     def secure_cookies(self) -> bool:
@@ -64,6 +70,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"unknown log level {value!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @field_validator("time_zone", "chat_timezone")
     @classmethod

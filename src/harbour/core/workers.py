@@ -42,6 +42,12 @@ class Presence:
         self.started_at = utcnow()
 
     def beat(self) -> None:
+        from harbour.ops.metrics import time_job
+
+        with time_job("key_heartbeat"):
+            self._beat()
+
+    def _beat(self) -> None:
         ring = crypto.refresh(force=True)
         values = {"primary_key_id": ring.primary_id, "key_ids": ring.key_ids, "writes_with": crypto.writes_with(),
                   "seen_at": utcnow()}
