@@ -229,7 +229,7 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id, the record's
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, request_id, pid, the record's
     ``fields`` (``extra={"fields": {...}}``) and, for an error, its scrubbed traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -239,6 +239,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": _message(record),
             "request_id": getattr(record, "request_id", None) or request_id_var.get(),
+            "pid": record.process,  # which worker
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
