@@ -124,6 +124,15 @@ def test_one_json_line_per_request_with_the_route_template_and_no_personal_value
         assert secret not in text
 
 
+def test_a_request_refused_before_routing_still_gets_its_route_label(client, logs):
+    """BodyLimit answers 413 before the router runs; the line and the metric still name the route template."""
+    r = client.post("/api/v1/hotline/cases/123/tasks", content=b"x" * 1_100_000)
+    assert r.status_code == 413
+    line = logs("harbour.access")[-1]
+    assert (line["route"], line["status"], line["request_id"]) == ("/api/v1/hotline/cases/{case_id}/tasks",
+                                                                   413, _id_of(r))
+
+
 def test_the_access_log_names_the_signed_in_user_by_number_only(client, logs, make_user, login, token_for):
     user = make_user("hotline_advocate", display_name=FAKE_NAME)
     login(user)

@@ -65,15 +65,37 @@ def route_template(scope) -> str:
     return path
 
 
+def _routes(app) -> list:
+    """Every route of the application, flattened out of included routers (read once per application)."""
+    state = getattr(app, "state", None)
+    found = getattr(state, "observe_routes", None)
+    if found is None:
+        found = []
+
+        def walk(routes) -> None:
+            for route in routes:
+                if hasattr(route, "path_regex"):
+                    found.append(route)
+                elif hasattr(getattr(route, "original_router", None), "routes"):  # FastAPI's included routers
+                    walk(route.original_router.routes)
+
+        walk(getattr(app, "routes", ()))
+        if state is not None:
+            state.observe_routes = found
+    return found
+
+
 def _resolve_route(scope) -> None:
     """For a request answered before routing (the 413 of ``BodyLimit``), find the route it was meant for."""
     from starlette.routing import Match
 
-    app = scope.get("app")
-    for route in getattr(app, "routes", ()):
-        match, _child = route.matches(scope)
+    for route in _routes(scope.get("app")):
+        try:
+            match, child = route.matches(scope)
+        except Exception:  # noqa: BLE001 - a label is not worth an error
+            continue
         if match is not Match.NONE:
-            scope["route"] = route
+            scope["route"] = child.get("route", route)
             return
 
 
