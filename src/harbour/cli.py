@@ -110,12 +110,17 @@ def _sessionmaker(*, create_keys_if_empty: bool = False):
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
           port: int = typer.Option(8000, help="TCP port"),
           workers: int = typer.Option(1, help="Worker processes (PostgreSQL recommended above 1)")) -> None:
-    """Serve the web console, public pages and API."""
+    """Serve the web console, public pages and API.  Logs are JSON lines on stderr (HARBOUR_LOG_LEVEL)."""
+    import logging
+    import logging.config
+
     import uvicorn
     from pydantic import ValidationError
 
     from harbour.core.config import explain
     from harbour.core.proxy import start_warning
+    from harbour.ops.metrics import multiprocess_dir
+    from harbour.ops.observe import log_config
 
     try:
         warning = start_warning(get_settings())
@@ -125,10 +130,14 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     if warning:
         typer.echo(warning, err=True)
     open_database().dispose()  # a missing or wrong key file stops here, with the reason
-    typer.echo(f"Harbour is serving at http://{host}:{port}  (public help page: /help, console: /console)")
-    # Forwarded headers are handled in the application, from HARBOUR_TRUSTED_PROXIES only (core/proxy.py).
-    uvicorn.run("harbour.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=False, log_level="info", access_log=False)
+    level = get_settings().log_level
+    logging.config.dictConfig(log_config(level))
+    with multiprocess_dir(workers):  # several workers share their metrics through it
+        logging.getLogger("harbour").info(
+            "Harbour is serving at http://%s:%s (public help page: /help, console: /console)", host, port)
+        # Forwarded headers are handled in the application, from HARBOUR_TRUSTED_PROXIES only (core/proxy.py).
+        uvicorn.run("harbour.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=False, log_config=log_config(level), log_level=level.lower(), access_log=False)
 
 
 @contextmanager
