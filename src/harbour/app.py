@@ -13,6 +13,7 @@ from harbour import __version__
 from harbour.core import errors, keycheck, proxy, web
 from harbour.core.config import Settings, get_settings
 from harbour.core.db import make_engine, make_sessionmaker
+from harbour.ops.observe import RequestContext
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 
@@ -57,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     web.install(app)
     app.add_middleware(web.BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
+    # request id, access log, request metrics: outside the others (a middleware added later runs before it;
+    # the proxy-headers middleware must, so the client address is the real one)
+    app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from harbour.directory import api as directory_api
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from harbour.hotline import views as hotline_views
     from harbour.hotline.chat import views as chat_views
     from harbour.hotline.chat import ws as chat_ws
+    from harbour.ops import views as ops_views
     from harbour.plan import api as plan_api
     from harbour.plan import views as plan_views
     from harbour.sharing import api as sharing_api
@@ -79,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (site_views, hotline_views, hotline_api, directory_views, referrals_views, referrals_api,
                    directory_api, plan_views, plan_api, chat_views, chat_ws, stats_views, stats_api, sharing_api,
-                   sharing_views, sharing_network_views, sharing_network_api):
+                   sharing_views, sharing_network_views, sharing_network_api, ops_views):
         app.include_router(module.router)
     proxy.install(app, settings)  # keep last: outermost, so every layer sees the real client (core/proxy.py)
     return app

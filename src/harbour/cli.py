@@ -38,6 +38,7 @@ def _every_command(ctx: typer.Context) -> None:
 
 def _register_domains() -> None:
     from harbour.directory.cli import app as directory_app
+    from harbour.ops.cli import app as backup_app
     from harbour.plan.cli import app as plan_app
     from harbour.sharing.cli import app as sharing_app
     from harbour.sharing.linkcli import link_app, pprl_app
@@ -49,6 +50,7 @@ def _register_domains() -> None:
     app.add_typer(link_app, name="link")
     app.add_typer(pprl_app, name="pprl")
     app.add_typer(stats_app, name="stats")
+    app.add_typer(backup_app, name="backup")
 
 
 _register_domains()
@@ -59,16 +61,31 @@ CLI_ACTOR = Actor.system("cli")
 def open_database(*, create_keys_if_empty: bool = False):
     """The engine of HARBOUR_DATABASE_URL with this process's key ring proven to open it; on a wrong or
     missing key file the command stops here, before anything is read or written."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from harbour.core.db import make_engine
     from harbour.core.keycheck import KeyRingError, open_ring
+    from harbour.core.migrate import MigrationError, status
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
     try:
+        state = status(settings.database_url, engine=engine)
+        if not state.at_head:  # an empty database, or one an older release left: nothing here would work
+            raise MigrationError(
+                "the database has no schema yet: run `harbour db upgrade` first" if state.current is None else
+                f"the database is at revision {state.current}, behind this release's {state.head}: back it up "
+                f"(`harbour backup create`), then run `harbour db upgrade`")
         open_ring(settings.key_file, engine=engine, create_if_empty=create_keys_if_empty)
-    except KeyRingError as exc:
+    except (KeyRingError, MigrationError) as exc:
         engine.dispose()
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except SQLAlchemyError as exc:
+        from harbour.core.migrate import first_line, safe_url
+
+        engine.dispose()
+        typer.echo(f"error: cannot use the database {safe_url(settings.database_url)}: {first_line(exc)}", err=True)
         raise typer.Exit(2) from None
     return engine
 
@@ -93,12 +110,17 @@ def _sessionmaker(*, create_keys_if_empty: bool = False):
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
           port: int = typer.Option(8000, help="TCP port"),
           workers: int = typer.Option(1, help="Worker processes (PostgreSQL recommended above 1)")) -> None:
-    """Serve the web console, public pages and API."""
+    """Serve the web console, public pages and API.  Logs are JSON lines on stderr (HARBOUR_LOG_LEVEL)."""
+    import logging
+    import logging.config
+
     import uvicorn
     from pydantic import ValidationError
 
     from harbour.core.config import explain
     from harbour.core.proxy import start_warning
+    from harbour.ops.metrics import multiprocess_dir
+    from harbour.ops.observe import log_config
 
     try:
         warning = start_warning(get_settings())
@@ -108,10 +130,14 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     if warning:
         typer.echo(warning, err=True)
     open_database().dispose()  # a missing or wrong key file stops here, with the reason
-    typer.echo(f"Harbour is serving at http://{host}:{port}  (public help page: /help, console: /console)")
-    # Forwarded headers are handled in the application, from HARBOUR_TRUSTED_PROXIES only (core/proxy.py).
-    uvicorn.run("harbour.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=False, log_level="info", access_log=False)
+    level = get_settings().log_level
+    logging.config.dictConfig(log_config(level))
+    with multiprocess_dir(workers):  # several workers share their metrics through it
+        logging.getLogger("harbour").info(
+            "Harbour is serving at http://%s:%s (public help page: /help, console: /console)", host, port)
+        # Forwarded headers are handled in the application, from HARBOUR_TRUSTED_PROXIES only (core/proxy.py).
+        uvicorn.run("harbour.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=False, log_config=log_config(level), log_level=level.lower(), access_log=False)
 
 
 @contextmanager

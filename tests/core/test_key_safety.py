@@ -272,3 +272,19 @@ def test_repeat_caller_matching_survives_a_refused_ring(populated, client, setti
     stray ring in between)."""
     found = client.post(f"{API}/repeat-callers/lookup", json={"phone": PHONE}, headers=populated["headers"]).json()
     assert [m["contact_id"] for m in found] == [populated["contact"]["id"]]
+
+
+def test_commands_refuse_a_database_without_the_current_schema(empty_url, settings, tmp_path, monkeypatch):
+    """Before: `harbour demo` on a database nobody had migrated made a key file, then failed with a traceback."""
+    from harbour.core.migrate import upgrade
+
+    keys = tmp_path / "keys.json"
+    fresh = settings.model_copy(update={"database_url": empty_url})
+    for command in (("demo", "--contacts", "1"), ("users", "list"), ("serve", "--port", "1")):
+        result = _cli(monkeypatch, fresh, keys, *command)
+        assert result.exit_code == 2 and "has no schema yet: run `harbour db upgrade` first" in result.output, \
+            result.output
+        assert not keys.exists()
+    upgrade(empty_url, "0060")
+    behind = _cli(monkeypatch, fresh, keys, "users", "list")
+    assert behind.exit_code == 2 and "at revision 0060, behind" in behind.output and not keys.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     def is_https(self) -> bool:
         """The deployment is served over https (HARBOUR_BASE_URL): Secure cookies and HSTS."""
         return self.base_url.startswith("https://")
+    # observability (ops.observe, ops.metrics)
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL; the access log "
+                                                       "(harbour.access) always writes its one line per request")
+    metrics_token: SecretStr | None = Field(default=None, min_length=16,
+                                            description="bearer token that lets a non-loopback scraper read "
+                                                        "/metrics; unset: loopback only")
 
     @property
     def secure_cookies(self) -> bool:
@@ -101,6 +107,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an IP address or network{why}: give comma-separated addresses "
                                  f"or CIDR networks such as 127.0.0.1, 10.0.0.0/8") from None
         return ",".join(items)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"unknown log level {value!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @field_validator("time_zone", "chat_timezone")
     @classmethod

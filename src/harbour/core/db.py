@@ -103,9 +103,11 @@ def _track_transactions(engine: Engine) -> Engine:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine for ``url``.  ``hide_parameters``: error messages (and so logged tracebacks) never show the
+    bound values of a failed statement, which may be personal data."""
     if url.startswith("sqlite"):
         ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -119,7 +121,8 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return _track_transactions(engine)
-    return _track_transactions(create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10))
+    return _track_transactions(create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                                             hide_parameters=True))
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

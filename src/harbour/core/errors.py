@@ -1,16 +1,19 @@
 """Domain errors and how they become responses (JSON under /api, pages elsewhere).
 
 Messages are catalogue keys translated when the response is built; they never
-carry personal data or echo the submitted values.
+carry personal data or echo the submitted values.  An unexpected error becomes a
+500 that shows the request id to quote to support (the same id is on the logged
+traceback), never the error itself.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from harbour.core import i18n
 from harbour.core.i18n import N_, gettext
 
 
@@ -126,6 +129,8 @@ def _validation_messages(exc: RequestValidationError) -> list[dict]:
 def install(app: FastAPI) -> None:
     from harbour.core.web import render_error  # late import: web depends on errors
 
+    app.add_middleware(ServerErrors)  # first added: innermost of the application's middleware
+
     @app.exception_handler(HarbourError)
     async def _harbour_error(request: Request, exc: HarbourError):
         if _is_api(request):
@@ -156,3 +161,69 @@ def install(app: FastAPI) -> None:
             return JSONResponse({"error": {"code": code, "message": message}},
                                 status_code=exc.status_code, headers=getattr(exc, "headers", None))
         return render_error(request, exc.status_code, message)
+
+
+SERVER_ERROR = N_("Something went wrong on our side and your request could not be completed. Please try again "
+                  "in a moment. If it keeps happening, contact support and quote this request's reference.")
+
+
+def server_error_response(request: Request, request_id: str | None) -> Response:
+    """The 500 for an unexpected error: JSON ``{"error": {"code": "server_error", "message", "request_id"}}``
+    under /api, else the error page (in the request's language) with the request id as the reference."""
+    from harbour.core.security import LANG_COOKIE
+
+    token = i18n.set_language(i18n.negotiate(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                                             request.headers.get("accept-language")))
+    try:
+        message = gettext(SERVER_ERROR)
+        if _is_api(request):
+            return JSONResponse({"error": {"code": "server_error", "message": message, "request_id": request_id}},
+                                status_code=500)
+        try:
+            from harbour.core.web import render
+
+            # the public layout: the console's may need the database, which may be what failed
+            return render(request, "error.html", {"status": 500, "message": message, "user": None},
+                          status_code=500)
+        except Exception:  # noqa: BLE001 - the page itself failed: plain words and the reference
+            from html import escape
+
+            return HTMLResponse(f"<!doctype html><title>500</title><p>{escape(message)}</p>"
+                                f"<p>{escape(gettext(N_('Reference for support:')))} <code>{escape(request_id or '')}"
+                                f"</code></p>", status_code=500)
+    finally:
+        i18n.reset_language(token)
+
+
+class ServerErrors:
+    """Pure ASGI middleware, inside the language and security-header middleware (so the 500 page gets both):
+    an exception no handler answered is logged once, as one line with the request id and its traceback, and
+    answered with :func:`server_error_response`.  Once a response has begun it can only be re-raised (the
+    request-context middleware logs it)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watch(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise
+            from starlette.requests import Request as StarletteRequest
+
+            from harbour.ops.observe import log_exception
+
+            log_exception(scope, exc)
+            request_id = (scope.get("state") or {}).get("request_id")
+            await server_error_response(StarletteRequest(scope), request_id)(scope, receive, send)

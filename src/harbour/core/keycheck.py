@@ -249,8 +249,9 @@ def _missing_file_message(path: Path, empty: bool) -> str:
                 f"`harbour keys init` (or `harbour db upgrade`), then keep a copy of it somewhere safe")
     return (f"the key file {path} does not exist, but this database already holds encrypted data and audit "
             f"entries. Harbour will not make a new key ring for it: data written under a new ring could never "
-            f"be read together with the old. Put the key file back (from your backup: `harbour backup restore "
-            f"--with-keys`), or set HARBOUR_KEY_FILE to where it is. Nothing was written")
+            f"be read together with the old. Put the key file back (your own copy, or from a backup made with "
+            f"--with-keys: `harbour backup restore DIR --keys-only --with-keys --passphrase-file FILE`), or set "
+            f"HARBOUR_KEY_FILE to where it is. Nothing was written")
 
 
 def open_ring(key_file: Path, database_url: str | None = None, *, engine: Engine | None = None,

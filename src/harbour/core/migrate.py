@@ -157,14 +157,17 @@ class Status:
         return out
 
 
-def status(url: str) -> Status:
+def status(url: str, *, engine: Engine | None = None) -> Status:
+    """Where the database stands (``engine``: an engine already open on it, reused)."""
     script = scripts()
-    engine = connect(url)
+    own = engine is None
+    engine = engine if engine is not None else connect(url)
     try:
         with engine.connect() as conn:
             current = current_revision(conn)
     finally:
-        engine.dispose()
+        if own:
+            engine.dispose()
     _known(script, current)
     head = script.get_current_head()
     pending = tuple(reversed(list(script.iterate_revisions(head, current or "base"))))

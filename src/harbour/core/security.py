@@ -373,6 +373,7 @@ def optional_web_principal(request: Request, db: Session = Depends(get_db)) -> P
 def api_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
     principal = principal_from_bearer(db, request.headers.get("authorization"))
     db.commit()
+    request.state.user_id = principal.user.id  # the access log's user_id (web sessions: web_user)
     return principal
 
 

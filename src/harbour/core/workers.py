@@ -51,6 +51,12 @@ class Presence:
         return tuple(ring.key_ids), tuple(crypto.writes_with())
 
     def beat(self) -> None:
+        from harbour.ops.metrics import time_job
+
+        with time_job("key_heartbeat"):
+            self._beat()
+
+    def _beat(self) -> None:
         key_ids, writes = self._state()
         values = {"primary_key_id": key_ids[0], "key_ids": list(key_ids), "writes_with": list(writes),
                   "seen_at": utcnow()}

@@ -27,6 +27,7 @@ from harbour.core.security import CSRF_COOKIE, SESSION_COOKIE, load_session
 from harbour.hotline.chat import service
 from harbour.hotline.chat.broker import LocalBroker, make_broker
 from harbour.hotline.chat.choices import ChatStatus
+from harbour.ops.metrics import time_job
 
 log = logging.getLogger("harbour.chat")
 CHAT_COOKIE = "harbour_chat"
@@ -40,7 +41,8 @@ async def _sweeper(app) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            events = await run_in_threadpool(_in_session, app, lambda db: service.sweep(db, settings))
+            with time_job("chat_sweep"):
+                events = await run_in_threadpool(_in_session, app, lambda db: service.sweep(db, settings))
             await publish_all(app, events)
         except Exception:  # noqa: BLE001 - housekeeping must never stop
             log.exception("chat sweep failed")
@@ -84,8 +86,9 @@ class MessageWriter:
                 batch.append(self.queue.get_nowait())
             items = [item for item, _future in batch]
             try:
-                results = await run_in_threadpool(_in_session, self.app,
-                                                  lambda db, items=items: service.post_messages(db, settings, items))
+                with time_job("chat_message_batch"):
+                    results = await run_in_threadpool(
+                        _in_session, self.app, lambda db, items=items: service.post_messages(db, settings, items))
             except Exception as exc:  # noqa: BLE001 - every sender in the batch hears about it
                 log.exception("chat message batch failed")
                 for _item, future in batch:
@@ -137,7 +140,8 @@ class QueuePlaces:
                 while not sub.inbox.empty():  # one recount for every change that has arrived meanwhile
                     sub.inbox.get_nowait()
                 try:
-                    order = await run_in_threadpool(_in_session, self.app, service.queued_ids)
+                    with time_job("chat_queue_recount"):
+                        order = await run_in_threadpool(_in_session, self.app, service.queued_ids)
                 except Exception:  # noqa: BLE001 - the next change (or the sweeper's) recounts
                     log.exception("chat queue recount failed")
                     continue
