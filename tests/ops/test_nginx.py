@@ -255,8 +255,8 @@ def test_harbour_behind_nginx(settings, make_user, tmp_path):
             assert plain.status_code == 301
             assert plain.headers["location"] == f"https://{HOST}/tip?lang=fr"
 
+            assert httpx.get(site + "/healthz", verify=tls).status_code == 200
             with httpx.Client(base_url=site, verify=tls, follow_redirects=False) as adv:
-                assert adv.get("/healthz").status_code == 200
                 # sign-in over https: Secure, HttpOnly cookies; one HSTS header
                 page = adv.get("/login", headers={"X-Request-ID": "made-up-by-the-client"})
                 assert page.status_code == 200
