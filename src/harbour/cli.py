@@ -29,11 +29,20 @@ _invocation: typer.Context | None = None  # the running command's (root) context
 
 @app.callback()
 def _every_command(ctx: typer.Context) -> None:
+    from pydantic import ValidationError
+
+    from harbour.core.config import explain
+
     global _invocation
     _invocation = ctx
     # Every file a command or the server creates (databases, key files, the statistics store, exports) is
     # readable by its owner only; an operator who publishes a file opens it up deliberately.
     os.umask(0o077)
+    try:  # a malformed HARBOUR_* setting: one line naming it, for every command, never a traceback
+        get_settings()
+    except ValidationError as exc:
+        typer.echo(explain(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 def _register_domains() -> None:

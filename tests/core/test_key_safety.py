@@ -202,7 +202,7 @@ def test_an_empty_database_gets_a_private_ring_once(empty_url, settings, tmp_pat
     keys = tmp_path / "keys" / "harbour-keys.json"
     fresh = settings.model_copy(update={"database_url": empty_url})
     served = _cli(monkeypatch, fresh, keys, "serve", "--port", "1")
-    assert served.exit_code == 2 and "harbour keys init" in served.output and not keys.exists()
+    assert served.exit_code == 2 and "run `harbour db upgrade` first" in served.output and not keys.exists()
 
     upgraded = _cli(monkeypatch, fresh, keys, "db", "upgrade")
     assert upgraded.exit_code == 0, upgraded.output

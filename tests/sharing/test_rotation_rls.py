@@ -41,3 +41,28 @@ def test_rotation_as_the_application_role_reaches_every_agencys_rows(app_role, t
         assert result.values >= len(names) + len(phones)
     finally:
         crypto.configure(settings.key_file)
+
+
+def test_relink_runs_under_the_application_role(app_role, two_agencies, db, settings):  # noqa: F811
+    """Found while trying the deployment as an operator would: `harbour demo` (and any relink) as a role that
+    row-level security applies to failed with StaleDataError, because a nested cross-agency block turned the
+    mode off for the rest of the outer one.  Relinking twice also covers retracting and reinstating."""
+    from tests.sharing.conftest import make_agreement
+
+    from harbour.core.db import make_sessionmaker
+    from harbour.sharing import linking
+    from harbour.sharing.models import Hit, Match
+
+    _name, engine = app_role
+    make_agreement(db, level="summary")
+    factory = make_sessionmaker(engine)
+    for _ in range(2):
+        with factory() as app_db:
+            result = linking.relink(app_db, actor=linking.SYSTEM)
+            app_db.commit()
+        assert result["records"] == 3 and result["cross_agency"] >= 1
+    admin = create_engine(settings.database_url)
+    with admin.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {Match.__tablename__}")).scalar_one() == result["matches"]
+        assert conn.execute(text(f"SELECT count(*) FROM {Hit.__tablename__}")).scalar_one() >= 2
+    admin.dispose()

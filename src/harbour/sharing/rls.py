@@ -70,16 +70,25 @@ def grant_read(session: Session, agency_id: int) -> None:
         _apply(session, GRANTED_KEY, ",".join(str(a) for a in sorted(granted)))
 
 
+DEPTH_KEY = "harbour.across_depth"
+
+
 @contextmanager
 def across_agencies(session: Session) -> Iterator[Session]:
-    """Server-side cross-agency work (linkage, statistics aggregates) within the current transaction."""
+    """Server-side cross-agency work (linkage, statistics aggregates) within the current transaction.
+
+    Re-entrant: a block inside another (``store_match`` inside ``relink``) leaves the mode on for the rest of
+    the outer one; only the outermost block turns it off."""
     pg = _is_pg(session)
+    depth = session.info.get(DEPTH_KEY, 0)
+    session.info[DEPTH_KEY] = depth + 1
     if pg:
         _apply(session, ACROSS_KEY, "on")
     try:
         yield session
     finally:
-        if pg and session.is_active and session.in_transaction():
+        session.info[DEPTH_KEY] = depth
+        if depth == 0 and pg and session.is_active and session.in_transaction():
             _apply(session, ACROSS_KEY, "off")
 
 
