@@ -233,8 +233,6 @@ def test_harbour_behind_nginx(settings, make_user, tmp_path):
     tip_limit = 3
     env = server_env(settings, HARBOUR_BASE_URL=site, HARBOUR_TRUSTED_PROXIES="127.0.0.1",
                      HARBOUR_METRICS_TOKEN=metrics_token, HARBOUR_TIP_LIMIT=str(tip_limit))
-    if "tip_limit" not in Settings.model_fields:  # before per-client limits shared by workers: the fixed 10
-        tip_limit = 10
     with serve(env, workers=2) as (upstream, _proc, server_log):
         root = tmp_path / "nginx"
         values = {
@@ -272,7 +270,7 @@ def test_harbour_behind_nginx(settings, make_user, tmp_path):
                     assert {"secure", "httponly"} <= attributes, cookie
                 home = adv.get("/console")  # signed in: the advocate's start page, not the sign-in form
                 assert home.status_code == 303 and home.headers["location"] == "/console/contacts/new", home.headers
-                # the request id is nginx's (a client's own is replaced), returned and in nginx's log
+                # the request id is nginx's (a client's own is replaced), returned, and in both logs
                 request_id = page.headers.get("x-request-id", "")
                 assert re.fullmatch(r"[0-9a-f]{32}", request_id), page.headers
 
@@ -294,8 +292,9 @@ def test_harbour_behind_nginx(settings, make_user, tmp_path):
 
         access_log = (root / "harbour.access.log").read_text()
         assert "/tip" in access_log and "lang=fr" not in access_log and "?" not in access_log
-        assert request_id in access_log
-        assert "made-up-by-the-client" not in access_log + server_log.read_text()
+        harbour_log = server_log.read_text()
+        assert request_id in access_log and request_id in harbour_log  # one id for one request, in both logs
+        assert "made-up-by-the-client" not in access_log + harbour_log
 
 
 def test_example_environment_file_names_every_setting():
