@@ -35,7 +35,7 @@ def restore(folder: Path, manifest: dict, settings: Settings, ring: KeyRing, *, 
     archive = folder / manifest["stats"]["file"]
     if statsfiles.check(archive) != manifest["stats"]["files"]:  # read whole before anything changes
         raise BackupError("the statistics archive does not hold the files the manifest lists. Nothing was changed")
-    prepared = None
+    prepared = statsfiles.unpack(archive, stats_root)  # before the database changes: a failure here changes nothing
     try:
         with process_ring(ring):
             if settings.is_sqlite:
@@ -51,9 +51,9 @@ def restore(folder: Path, manifest: dict, settings: Settings, ring: KeyRing, *, 
                 report.lines.append(f"key ring written to {settings.key_file} (mode 0600): keys "
                                     f"{', '.join(ring.key_ids)}")
             try:
-                prepared = statsfiles.unpack(archive, stats_root)
                 statsfiles.install(prepared, stats_root)
-            except (BackupError, OSError) as exc:
+                prepared = None
+            except OSError as exc:
                 raise BackupError(f"the database was restored, but the statistics store could not be put in place "
                                   f"({exc}); rebuild it with `harbour stats build --full`") from None
             report.lines.append(f"statistics store restored to {stats_root} ({manifest['stats']['files']} files)")
