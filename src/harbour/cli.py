@@ -274,6 +274,9 @@ def db_create_app_role(name: str = typer.Argument(..., help="e.g. harbour_app"),
                        password: str = typer.Option(None, help="login password (omit with trust or peer auth)")) -> None:
     """PostgreSQL: create the application's role — not superuser, no BYPASSRLS, owns no table — with DML on
     every table; run as the administrator that owns the tables, then point HARBOUR_DATABASE_URL at NAME."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from harbour.core.migrate import first_line
     from harbour.sharing.rls import create_app_role
 
     try:
@@ -281,6 +284,12 @@ def db_create_app_role(name: str = typer.Argument(..., help="e.g. harbour_app"),
             typer.echo(line)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except SQLAlchemyError as exc:
+        reason = first_line(exc)
+        hint = (" Run it as the administrator that owns the tables, with CREATEROLE (or as a superuser)."
+                if "permission denied" in reason or "must have" in reason else "")
+        typer.echo(f"error: the application role was not created: {reason}.{hint}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -359,13 +368,22 @@ def keys_init() -> None:
 def keys_check() -> None:
     """Prove the key file opens the database (decrypt a sample, recompute blind indexes, check the audit
     head) and show the running processes' keys; exit 1 if it does not."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from harbour.core import crypto
     from harbour.core.db import make_engine
     from harbour.core.keycheck import inspect_database, is_empty
+    from harbour.core.migrate import first_line, safe_url
     from harbour.core.workers import live_workers
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
+    try:
+        engine.connect().close()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        typer.echo(f"error: cannot use the database {safe_url(settings.database_url)}: {first_line(exc)}", err=True)
+        raise typer.Exit(2) from None
     try:
         path = settings.key_file
         if not path.exists():

@@ -160,7 +160,14 @@ def load_keyring(path: Path, *, create: bool = False) -> KeyRing:
             raise KeyFileError(f"key file not found: {path}")
         return new_keyring(path)
     try:
-        data = json.loads(path.read_text())
+        text = path.read_text()
+    except PermissionError:
+        raise KeyFileError(f"key file {path} cannot be read by this user (uid {os.getuid()}): it must belong to "
+                           f"the user Harbour runs as, e.g. chown harbour: {path} && chmod 600 {path}") from None
+    except OSError as exc:
+        raise KeyFileError(f"key file {path} cannot be read: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
         ring = KeyRing(
             path,
             list(data["encryption_keys"]),
