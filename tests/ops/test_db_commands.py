@@ -48,12 +48,14 @@ def settings_for(tmp_path):
 @pytest.fixture
 def cli(monkeypatch, settings_for):
     import harbour.cli as root
+    import harbour.core.cli as commands
 
     runner = CliRunner()
 
     def _run(url: str, *args: str):
         settings = settings_for(url)
         monkeypatch.setattr(root, "get_settings", lambda: settings)
+        monkeypatch.setattr(commands, "get_settings", lambda: settings)
         result = runner.invoke(root.app, list(args))
         assert result.exception is None or isinstance(result.exception, SystemExit), result.output
         assert not settings.key_file.exists()
