@@ -97,3 +97,20 @@ def harbour(env: dict[str, str], *args: str, timeout: float = 600, input: str | 
     """Run a ``harbour`` command; returns the completed process (text output)."""
     return subprocess.run([str(HARBOUR), *args], env=env, capture_output=True, text=True, timeout=timeout,
                           cwd=str(REPO), input=input)
+
+
+def cookie_header(client: httpx.Client) -> str:
+    """The client's cookies as one ``Cookie`` header (for a WebSocket handshake made outside httpx)."""
+    return "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+
+
+async def next_frame(ws, predicate, timeout: float = 30) -> dict:
+    """The next JSON frame on a WebSocket for which ``predicate`` holds (others are skipped)."""
+    import asyncio
+    import json
+
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
+        if predicate(frame):
+            return frame

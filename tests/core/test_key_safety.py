@@ -10,19 +10,15 @@ opens the data first.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from harbour.core import crypto
 from harbour.core.config import get_settings
 from harbour.core.keycheck import KeyRingError, inspect_database
-from tests.conftest import PG_ADMIN_URL
 
 API = "/api/v1/hotline"
 PHONE = "613-555-0199"
@@ -182,20 +178,14 @@ def test_a_key_file_others_can_read_is_refused(populated, settings, tmp_path, mo
 # -- a new ring, only for an empty database ------------------------------------------------------------------
 @pytest.fixture
 def empty_url(backend, tmp_path):
+    from tests.core.test_migrations import pg_database
+
     kind, _info = backend
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh' / 'harbour.db'}"
         return
-    name = f"harbour_keys_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database("harbour_keys") as url:
+        yield url
 
 
 def test_an_empty_database_gets_a_private_ring_once(empty_url, settings, tmp_path, monkeypatch):

@@ -11,7 +11,6 @@ token from it; no query string reaches nginx's access log; the request id is ngi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import ipaddress
@@ -33,7 +32,7 @@ import websockets
 
 from harbour.core.config import Settings
 from tests.conftest import PASSWORD, run_async
-from tests.servers import HARBOUR, REPO, free_port, serve, server_env
+from tests.servers import HARBOUR, REPO, cookie_header, free_port, next_frame, serve, server_env
 
 NGINX = Path("/usr/sbin/nginx")
 SITE_CONF = REPO / "deploy" / "nginx" / "harbour.conf"
@@ -152,22 +151,10 @@ def csrf_field(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def cookie_header(client: httpx.Client) -> str:
-    return "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
-
-
 def set_cookie(response: httpx.Response, name: str) -> str:
     found = [h for h in response.headers.get_list("set-cookie") if h.startswith(name + "=")]
     assert found, f"{response.request.url.path} did not set {name}"
     return found[0]
-
-
-async def next_frame(ws, predicate, timeout: float = 20) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
-        if predicate(frame):
-            return frame
 
 
 async def chat_through_proxy(site: str, tls: ssl.SSLContext, adv: httpx.Client) -> None:

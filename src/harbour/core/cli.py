@@ -43,11 +43,27 @@ def _db_errors(action: str):
         raise typer.Exit(2) from None
 
 
+@contextmanager
+def _ring_engine(settings):
+    """An engine on the database for a command that proves or creates the key ring: a KeyRingError is one line
+    on stderr and exit code 2; the engine is always disposed."""
+    from harbour.core.db import make_engine
+    from harbour.core.keycheck import KeyRingError
+
+    engine = make_engine(settings.database_url)
+    try:
+        yield engine
+    except KeyRingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from harbour.core.db import make_engine
-    from harbour.core.keycheck import KeyRingError, is_empty, open_ring
+    from harbour.core.keycheck import is_empty, open_ring
     from harbour.core.migrate import check_upgrade_target, connect, status, upgrade
 
     settings = get_settings()
@@ -55,19 +71,13 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
         check_upgrade_target(revision)  # release: each stops here, before anything is touched
         connect(settings.database_url, create=True).dispose()
         status(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
+    with _ring_engine(settings) as engine:
         if settings.key_file.exists() or not is_empty(engine):
             open_ring(settings.key_file, engine=engine)  # a missing or wrong ring stops before any migration
         created = not settings.key_file.exists()
         with _db_errors("the upgrade"):
             upgrade(settings.database_url, revision)
         open_ring(settings.key_file, engine=engine, create_if_empty=True)
-    except KeyRingError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
     with _db_errors("the upgrade"):
         state = status(settings.database_url)
     typer.echo(f"database at revision {state.current}" + (" (head)" if state.at_head else
@@ -165,24 +175,17 @@ def db_create_app_role(name: str = typer.Argument(..., help="e.g. harbour_app"),
 def keys_init() -> None:
     """Create the key ring (HARBOUR_KEY_FILE) for an empty database; refuses if the file exists or the
     database already holds data."""
-    from harbour.core.db import make_engine
-    from harbour.core.keycheck import KeyRingError, is_empty, open_ring
+    from harbour.core.keycheck import is_empty, open_ring
 
     settings = get_settings()
     if settings.key_file.exists():
         typer.echo(f"error: the key file {settings.key_file} already exists; `harbour keys check` tells whether "
                    f"it opens the database", err=True)
         raise typer.Exit(2)
-    engine = make_engine(settings.database_url)
-    try:
+    with _ring_engine(settings) as engine:
         if not is_empty(engine):
             open_ring(settings.key_file, engine=engine)  # raises with the explanation
         open_ring(settings.key_file, engine=engine, create_if_empty=True)
-    except KeyRingError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
     typer.echo(f"created a new key ring at {settings.key_file} (mode 0600): keep a copy somewhere safe (see "
                f"`harbour backup create --with-keys`); without it the data cannot be read")
 

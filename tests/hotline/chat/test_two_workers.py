@@ -4,7 +4,6 @@ PostgreSQL LISTEN/NOTIFY; both workers agree on the queue because it lives in th
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -18,6 +17,7 @@ import pytest
 import websockets
 
 from tests.conftest import PASSWORD, run_async
+from tests.servers import cookie_header, next_frame
 
 pytestmark = [pytest.mark.slow, pytest.mark.pg_only]
 
@@ -51,18 +51,6 @@ def _wait(base: str, proc: subprocess.Popen) -> None:
     raise AssertionError("worker did not start")
 
 
-async def _next(ws, predicate, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic())))
-        if predicate(frame):
-            return frame
-
-
-def _cookies(client: httpx.Client) -> str:
-    return "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
-
-
 async def _journey(w1: str, w2: str, advocate_username: str) -> None:
     # the advocate signs in on worker 2 and goes on duty there
     adv = httpx.Client(base_url=w2, follow_redirects=False)
@@ -77,27 +65,27 @@ async def _journey(w1: str, w2: str, advocate_username: str) -> None:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     assert vis.post("/help/chat", data={"language": "fr", "csrf_token": token}).status_code == 303
     async with websockets.connect(w1.replace("http", "ws") + "/help/chat/ws", origin=w1,
-                                  additional_headers={"Cookie": _cookies(vis)}) as v, \
+                                  additional_headers={"Cookie": cookie_header(vis)}) as v, \
             websockets.connect(w2.replace("http", "ws") + "/console/chat/ws", origin=w2,
-                               additional_headers={"Cookie": _cookies(adv)}) as a:
+                               additional_headers={"Cookie": cookie_header(adv)}) as a:
         await v.send(json.dumps({"type": "hello", "csrf": vis.cookies.get("harbour_csrf")}))
         await a.send(json.dumps({"type": "hello", "csrf": csrf}))
-        welcome = await _next(v, lambda f: f["type"] == "welcome")
+        welcome = await next_frame(v, lambda f: f["type"] == "welcome")
         assert welcome["status"] == "queued" and welcome["place"] == 1
-        await _next(a, lambda f: f["type"] == "welcome")
+        await next_frame(a, lambda f: f["type"] == "welcome")
         # worker 2 lists the chat worker 1 queued, and the advocate takes it there
         assert f'/console/chat/{welcome["session"]}/take' in adv.get("/console/chat/queue").text
         assert adv.post(f'/console/chat/{welcome["session"]}/take', data={"csrf_token": csrf}).status_code == 303
-        assert (await _next(v, lambda f: f["type"] == "status"))["status"] == "active"  # worker 2 -> worker 1
-        await _next(a, lambda f: f["type"] == "assigned")
+        assert (await next_frame(v, lambda f: f["type"] == "status"))["status"] == "active"  # worker 2 -> worker 1
+        await next_frame(a, lambda f: f["type"] == "assigned")
         await v.send(json.dumps({"type": "message", "body": "Bonjour depuis le worker 1 <b>?</b>"}))
-        got = await _next(a, lambda f: f["type"] == "message" and f["sender"] == "visitor")
+        got = await next_frame(a, lambda f: f["type"] == "message" and f["sender"] == "visitor")
         assert got["body"] == "Bonjour depuis le worker 1 <b>?</b>"
         await a.send(json.dumps({"type": "message", "session": welcome["session"], "body": "Salut du worker 2"}))
-        got = await _next(v, lambda f: f["type"] == "message" and f["sender"] == "advocate")
+        got = await next_frame(v, lambda f: f["type"] == "message" and f["sender"] == "advocate")
         assert got["body"] == "Salut du worker 2"
         await v.send(json.dumps({"type": "close"}))
-        closed = await _next(a, lambda f: f["type"] == "status")
+        closed = await next_frame(a, lambda f: f["type"] == "status")
         assert closed["status"] == "closed" and closed["reason"] == "visitor_left"
     adv.close()
     vis.close()
