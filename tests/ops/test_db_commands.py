@@ -18,6 +18,7 @@ from harbour.core.config import Settings
 from harbour.core.migrate import downgrade, plan_downgrade, upgrade
 from tests.conftest import PG_ADMIN_URL
 from tests.core.test_migrations import _revisions, as_role, pg_database
+from tests.core.test_migrations import _rows as _sql
 from tests.servers import free_port, harbour, server_env
 
 
@@ -62,16 +63,6 @@ def cli(monkeypatch, settings_for):
         return result
 
     return _run
-
-
-def _sql(url: str, sql: str, **params):
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(sql), params)
-            return result.all() if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def _revision(url: str) -> str | None:
