@@ -13,8 +13,10 @@ from harbour.sharing.models import Agency, Agreement, Person
 @pytest.fixture
 def cli(settings, monkeypatch):
     import harbour.cli as root
+    import harbour.core.cli as commands  # harbour db, harbour keys
 
     monkeypatch.setattr(root, "get_settings", lambda: settings)
+    monkeypatch.setattr(commands, "get_settings", lambda: settings)
     runner = CliRunner()
     return lambda *args: runner.invoke(root.app, list(args))
 
