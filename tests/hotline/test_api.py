@@ -695,3 +695,18 @@ def test_viewers_endpoint_for_supervisors_only(client, h, sup_h, advocate, super
     r = client.get(f"{API}/cases/{case['id']}/viewers", headers=h)
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
     assert client.get(f"{API}/cases/999999/viewers", headers=sup_h).status_code == 404
+
+
+def test_pages_ask_the_service_who_may_sign_off_and_see_viewers():
+    """The case page shows the sign-off buttons and the viewers list by asking consent.may_decide and
+    service.may_see_viewers (the rules decide_override and case_viewers enforce), both ways."""
+    from harbour.core.audit import Actor
+    from harbour.hotline import consent, service
+    from harbour.hotline.models import ConsentOverride
+
+    override = ConsentOverride(requested_by_id=7)
+    supervisor, requester = Actor(8, "sup", "hotline_supervisor"), Actor(7, "sup2", "hotline_supervisor")
+    advocate = Actor(9, "adv", "hotline_advocate")
+    assert consent.may_decide(supervisor, override)
+    assert not consent.may_decide(requester, override) and not consent.may_decide(advocate, override)
+    assert service.may_see_viewers(supervisor) and not service.may_see_viewers(advocate)

@@ -130,6 +130,12 @@ def request_override(db: Session, *, actor: Actor, case_id: int, data: OverrideR
     return ov
 
 
+def may_decide(actor: Actor, override: ConsentOverride) -> bool:
+    """Whether ``actor`` may sign off (or refuse) ``override``: a supervisor other than the requester (the rule
+    :func:`decide_override` enforces; pages ask this instead of comparing roles)."""
+    return actor.role == Role.hotline_supervisor and override.requested_by_id != actor.id
+
+
 @atomic
 def decide_override(db: Session, *, actor: Actor, override_id: int, data: OverrideDecision) -> ConsentOverride:
     """A supervisor other than the requester signs off (or refuses); approval lasts at most 72 hours."""

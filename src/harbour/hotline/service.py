@@ -400,6 +400,11 @@ def timeline(db: Session, *, actor: Actor, case_id: int) -> list[CaseEvent]:
 
 
 @atomic
+def may_see_viewers(actor: Actor) -> bool:
+    """Whether ``actor`` may see who viewed a case (the rule :func:`case_viewers` enforces)."""
+    return actor.role in {str(r) for r in SUPERVISOR}
+
+
 def case_viewers(db: Session, *, actor: Actor, case_id: int):
     """Who opened this case, when and why: supervisors only."""
     ensure_role(actor, SUPERVISOR, N_("Only supervisors can see who viewed a case."))

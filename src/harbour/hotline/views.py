@@ -251,8 +251,8 @@ def _formdict(form) -> dict:
 def _case_page(request: Request, who: Principal, db: Session, case: Case, status_code: int = 200, **extra):
     now = service.utcnow()
     viewers = service.case_viewers(db, actor=who.actor, case_id=case.id)[:50] \
-        if who.role == "hotline_supervisor" else None
-    overrides = [o for o in consent.pending_overrides(db) if o.case_id == case.id]
+        if service.may_see_viewers(who.actor) else None
+    overrides = [(o, consent.may_decide(who.actor, o)) for o in consent.pending_overrides(db) if o.case_id == case.id]
     tz = request_zone(request)
     events = [(ev, describe_event(ev, tz)) for ev in case.events]
     return _page(request, "hotline/case_detail.html", status_code=status_code, active="cases", case=case, now=now,
