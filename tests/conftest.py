@@ -198,3 +198,19 @@ def login(client):
                                            "next": "/console"}, follow_redirects=follow)
 
     return _login
+
+
+def invoke_cli(monkeypatch, database_url: str, key_file, *args: str):
+    """Run a `harbour` command in-process (typer's CliRunner) against ``database_url`` and ``key_file``."""
+    from typer.testing import CliRunner
+
+    from harbour.cli import app as cli
+    from harbour.core.config import get_settings
+
+    monkeypatch.setenv("HARBOUR_DATABASE_URL", database_url)
+    monkeypatch.setenv("HARBOUR_KEY_FILE", str(key_file))
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(cli, list(args))
+    finally:
+        get_settings.cache_clear()

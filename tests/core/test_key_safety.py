@@ -14,11 +14,11 @@ import shutil
 
 import pytest
 from sqlalchemy import create_engine, text
-from typer.testing import CliRunner
 
 from harbour.core import crypto
 from harbour.core.config import get_settings
 from harbour.core.keycheck import KeyRingError, inspect_database
+from tests.conftest import invoke_cli
 
 API = "/api/v1/hotline"
 PHONE = "613-555-0199"
@@ -52,15 +52,7 @@ def _counts(url: str) -> tuple:
 
 
 def _cli(monkeypatch, settings, key_file, *args):
-    from harbour.cli import app as cli
-
-    monkeypatch.setenv("HARBOUR_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("HARBOUR_KEY_FILE", str(key_file))
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(cli, list(args))
-    finally:
-        get_settings.cache_clear()
+    return invoke_cli(monkeypatch, settings.database_url, key_file, *args)
 
 
 def _copy(settings, tmp_path, name="copy.json"):

@@ -10,22 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner
 
 from harbour.core import crypto
-from harbour.core.config import get_settings
+from tests.conftest import invoke_cli
 
 
 def _cli(monkeypatch, url: str, key_file: Path, *args):
-    from harbour.cli import app
-
-    monkeypatch.setenv("HARBOUR_DATABASE_URL", url)
-    monkeypatch.setenv("HARBOUR_KEY_FILE", str(key_file))
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, list(args))
-    finally:
-        get_settings.cache_clear()
+    return invoke_cli(monkeypatch, url, key_file, *args)
 
 
 def test_keys_check_on_an_unreachable_database(monkeypatch, tmp_path):

@@ -48,7 +48,8 @@ def _self_checksum(data: dict) -> str:
     return hashlib.sha256(canonical({k: v for k, v in data.items() if k != "checksum"})).hexdigest()
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's contents (a renamed file's new name) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -62,14 +63,6 @@ def private_file(path: Path) -> Path:
     os.fchmod(fd, 0o600)
     os.close(fd)
     return path
-
-
-def _sync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Staging:
@@ -93,7 +86,7 @@ class Staging:
     def add(self, name: str) -> dict:
         path = self.path / name
         os.chmod(path, 0o600)
-        _sync_file(path)
+        fsync_path(path)
         digest, size = sha256_file(path)
         self.files[name] = {"sha256": digest, "size": size}
         return self.files[name]
@@ -106,14 +99,14 @@ class Staging:
         manifest["checksum"] = _self_checksum(manifest)
         path = private_file(self.path / MANIFEST)
         path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _sync_file(path)
-        fsync_dir(self.path)
+        fsync_path(path)
+        fsync_path(self.path)
         try:
             os.rename(self.path, self.target)  # replaces an empty folder; fails on a non-empty one
         except OSError as exc:
             raise BackupError(f"could not put the backup in place at {self.target} ({exc.strerror}); "
                               f"nothing there was changed") from None
-        fsync_dir(self.target.parent)
+        fsync_path(self.target.parent)
         return self.target
 
     def discard(self) -> None:
