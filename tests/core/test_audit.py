@@ -405,3 +405,20 @@ def test_cli_audit_verify_exit_codes(app, chain, cli_env):
     assert result.exit_code == 1
     assert f"seq={victim.seq}" in result.output
     assert "BROKEN" in result.output
+
+
+def test_a_session_that_appended_before_sees_the_appends_of_others(app):
+    """Sessions keep their objects after a commit (expire_on_commit=False): a chain head loaded by an earlier
+    append must be re-read under the lock, not reused, or the session appends a sequence number another
+    session already took."""
+    actor = audit.Actor.system("test")
+    with app.state.sessionmaker() as first, app.state.sessionmaker() as second:
+        audit.record(first, actor, "read", "test_record", 1)
+        first.commit()
+        audit.record(second, actor, "read", "test_record", 2)
+        second.commit()
+        entry = audit.record(first, actor, "read", "test_record", 3)
+        first.commit()
+    assert [e.record_id for e in entries(app)[-3:]] == ["1", "2", "3"]
+    assert entry.seq == entries(app)[-1].seq == entries(app)[-2].seq + 1
+    assert verify(app).ok

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from harbour.core.crypto import keyring
@@ -64,8 +64,24 @@ def _payload(
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _lock_head(session: Session) -> None:
+    """Serialise appends to the chain.  PostgreSQL: ``SELECT ... FOR UPDATE`` below locks the head row.
+    SQLite ignores FOR UPDATE, and its driver opens a transaction only at the first write, so a head read
+    before any write could be stale by the time the entry is inserted (two requests appending the same
+    sequence number: ``UNIQUE constraint failed: audit_log.seq``).  A no-op write to the head row first takes
+    the database's write lock (waiting out the busy timeout behind other writers); every read after it in
+    this transaction sees the latest chain."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
+                        .execution_options(synchronize_session=False))
+
+
 def _head(session: Session) -> AuditHead:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    _lock_head(session)
+    # populate_existing: a head loaded by an earlier transaction of this session (sessions keep objects after
+    # commit) is refreshed from the row just locked, never trusted.
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
