@@ -246,12 +246,16 @@ def test_cli_errors_are_clear_not_tracebacks(settings, built, tmp_path, monkeypa
         runner = CliRunner()
         for args, text in ((["--mode", "bogus"], "Unknown release mode"), (["--mode", "dp", "--epsilon", "-2"],
                                                                             "greater than 0"),
-                           (["--year", "1999"], "no statistics for that year")):
+                           (["--year", "1999"], "no statistics for that year"),
+                           (["--province", "XX"], "Unknown province, territory or region")):
             result = runner.invoke(app, ["stats", "release", "--out", str(tmp_path / "x"), *args])
             assert result.exit_code == 2, result.output
             assert text in result.output and "Traceback" not in result.output
         ok = runner.invoke(app, ["stats", "release", "--out", str(tmp_path / "ok")])
         assert ok.exit_code == 0 and "cells published" in ok.output and "synthetic" not in ok.output
+        kept = runner.invoke(app, ["stats", "release", "--province", "PRA"])  # no --out: kept for the site only
+        assert kept.exit_code == 0 and "/statistics/releases/SUPPRESS-" in kept.output, kept.output
+        assert not (tmp_path / "x").exists()
         from harbour.stats import synth
 
         monkeypatch.setattr(synth, "synthesise", lambda *a, **k: (_ for _ in ()).throw(ValueError("empty")))
