@@ -11,6 +11,7 @@ import html
 import io
 import json
 import re
+import stat
 import zipfile
 
 import pytest
@@ -74,6 +75,8 @@ def test_a_release_keeps_its_files_with_checksums_and_copies_them_byte_for_byte(
     kept = kept_folder(settings, rel)
     archive = package.archive_name(rel.reference)
     assert sorted(p.name for p in kept.iterdir()) == sorted(rel.files) == sorted(rel.checksums)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o700  # kept like the rest of the store: the owner's only
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept.iterdir())
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(rel.files)
     assert {"data-dictionary.csv", "datapackage.json", "release.json", archive, "gender.csv"} <= set(rel.files)
     for name in rel.files:

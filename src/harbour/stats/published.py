@@ -42,6 +42,9 @@ def keep(root: Path, data: ReleaseData, reference: str, generated: str) -> tuple
     tmp = base / f".{reference}.writing-{secrets.token_hex(4)}"
     try:
         names = package.write(data, tmp, reference, generated)
+        os.chmod(tmp, 0o700)  # like the rest of the store: the owner's only (the site reads them as the owner)
+        for name in names:
+            os.chmod(tmp / name, 0o600)
         sums = {name: checksum((tmp / name).read_bytes()) for name in names}
         final = base / reference
         os.rename(tmp, final)  # references are unique: an existing folder makes this fail, never merge
