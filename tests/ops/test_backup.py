@@ -58,7 +58,11 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-def test_round_trip_every_value_reads_back(settings, world, run, make_target, tmp_path):  # noqa: F811
+def test_round_trip_every_value_reads_back(settings, world, db, run, make_target, tmp_path):  # noqa: F811
+    from harbour.stats import package
+    from harbour.stats import service as stats
+
+    release = stats.publish_release(db, settings, actor=stats.CLI_ACTOR, mode="suppress")  # kept for the site
     pf = passfile(tmp_path)
     folder = tmp_path / "backups" / "nightly"
     out = run("backup", "create", folder, "--with-keys", "--passphrase-file", pf).output
@@ -96,6 +100,8 @@ def test_round_trip_every_value_reads_back(settings, world, run, make_target, tm
         assert entry == {"sha256": hashlib.sha256(blob).hexdigest(), "size": len(blob)}
     source_stats = digest_tree(settings.stats_dir)
     assert manifest["stats"]["files"] == len(source_stats) > 0
+    archive = package.archive_name(release.reference)
+    assert {f"releases/{release.reference}/{name}" for name in release.files} <= set(source_stats)
 
     # -- verify: with the key file, and with the backup's own ring
     out = run("backup", "verify", folder).output
@@ -123,6 +129,11 @@ def test_round_trip_every_value_reads_back(settings, world, run, make_target, tm
             assert got.status_code == 200 and got.json()["caller_name"] == NAME
             again = c.post(f"{API}/repeat-callers/lookup", json={"phone": "613-555-0199"}, headers=world.headers)
             assert len(again.json()) == 2
+            # and the published release's files, checked against the restored rows' SHA-256
+            kept = settings.stats_dir / "releases" / release.reference
+            assert c.get(f"/statistics/releases/{release.reference}.zip").content == (kept / archive).read_bytes()
+            got = c.get(f"/statistics/releases/{release.reference}/gender.csv")
+            assert got.status_code == 200 and got.content == (kept / "gender.csv").read_bytes()
     finally:
         restored_app.state.engine.dispose()
         crypto.configure(settings.key_file)

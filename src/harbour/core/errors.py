@@ -71,6 +71,13 @@ class Conflict(HarbourError):
     code = "conflict"
 
 
+class Gone(HarbourError):
+    """What was published here is not available as it was published (missing or altered): never a wrong copy."""
+
+    status_code = 410
+    code = "gone"
+
+
 class ConsentRequired(HarbourError):
     status_code = 409
     code = "consent_required"

@@ -1,4 +1,7 @@
-"""The statistics store (``stats.service.root``: DuckDB-readable Parquet files) inside a backup, as one tar file.
+"""The statistics store (``stats.service.root``: DuckDB-readable Parquet files, and the published releases the
+public site serves under ``releases/``, whose SHA-256 the database's release rows record) inside a backup, as
+one tar file.  Store and releases travel together with the database dump, so a restore brings back the files
+and the rows that list them.
 
 The rule this module enforces: **the archived store is one state of the store, and a restored store appears
 whole.**  The store is rebuilt by writing each file under a temporary dot-name and renaming it; dot-files are

@@ -42,29 +42,34 @@ def build(full: bool = typer.Option(False, "--full", help="Rewrite every partiti
 
 
 @app.command("release")
-def release_cmd(out: Path = typer.Option(..., "--out", help="Directory to write the release into"),
+def release_cmd(out: Path = typer.Option(None, "--out", help="Also copy the release's files into this directory"),
                 mode: str = typer.Option("suppress", help="suppress (small-cell suppression) or dp"),
                 year: int = typer.Option(None, help="One data year (default: every year)"),
+                province: str = typer.Option(None, help="One province or territory (two-letter code), unknown, or "
+                                                        "a region ATL, PRA or TER (default: all of Canada)"),
                 epsilon: float = typer.Option(None, help="dp mode: epsilon of this release"),
                 synth: bool = typer.Option(True, "--synth/--no-synth", help="dp mode: add synthetic microdata")) -> None:
-    """Write CSV + JSON + datapackage.json open data (and, in dp mode, synthetic microdata)."""
+    """Publish open data: CSV + data dictionary + release.json + datapackage.json + a zip of them all (and, in dp
+    mode, synthetic microdata), kept for the public /statistics page and copied into --out when given."""
     from harbour.core.config import get_settings
-    from harbour.stats import service
+    from harbour.stats import published, service
 
     settings = get_settings()
     with _session() as db:
         try:
             service.ensure_store(db, settings)
             rel = service.publish_release(db, settings, actor=service.CLI_ACTOR, out_dir=out, mode=mode,
-                                          year=year, epsilon=epsilon, with_synth=synth)
+                                          year=year, province=province, epsilon=epsilon, with_synth=synth)
         except HarbourError as exc:
             _fail(exc)
+        kept = published.folder(service.root(settings)) / rel.reference
         typer.echo(f"release {rel.reference}: {rel.cells_published} cells published, {rel.cells_withheld} withheld, "
-                   f"{len(rel.files)} files in {out}")
+                   f"{len(rel.files)} files kept in {kept}" + (f" and copied to {out}" if out else "")
+                   + f"; public at /statistics/releases/{rel.reference}.zip")
         if mode == "dp" and synth and not any("synthetic-situations" in str(f) for f in rel.files):
             typer.echo("note: no synthetic microdata in this release (too few situations, or the synthesiser's "
-                       "noisy model came back empty; its share of epsilon is then still recorded as spent). "
-                       "See datapackage.json.")
+                       "noisy model came back empty or left a column empty; its share of epsilon is then still "
+                       "recorded as spent). See datapackage.json.")
 
 
 @app.command("report")

@@ -126,5 +126,11 @@ def refresh_store(db: Session) -> dict[str, int]:
     from harbour.core.config import get_settings
     from harbour.stats import service
 
-    result = service.build_store(db, get_settings(), actor=service.CLI_ACTOR)
-    return {"statistics situations": result.rows.get("situations", 0)}
+    settings = get_settings()
+    result = service.build_store(db, settings, actor=service.CLI_ACTOR)
+    counts = {"statistics situations": result.rows.get("situations", 0)}
+    if result.rows.get("situations") and not service.public_releases(db):
+        # one suppress-mode release (no privacy budget spent), so /statistics offers open data at once
+        service.publish_release(db, settings, actor=service.CLI_ACTOR, mode="suppress")
+        counts["open-data releases"] = 1
+    return counts

@@ -11,7 +11,8 @@ from harbour.core.db import Base, UTCDateTime, utcnow
 
 
 class Release(Base):
-    """One open-data release (suppress or dp mode): what was published, from which store, by whom."""
+    """One open-data release (suppress or dp mode): what was published, from which store, by whom, and the
+    checksum of every file the public site serves for it."""
 
     __tablename__ = "stats_release"
 
@@ -25,6 +26,11 @@ class Release(Base):
     cells_published: Mapped[int] = mapped_column(Integer, default=0)
     cells_withheld: Mapped[int] = mapped_column(Integer, default=0)
     files: Mapped[list] = mapped_column(JSON, default=list)
+    # the geography the release covers: * (Canada: every province, territory and region), a region or a province
+    geography: Mapped[str] = mapped_column(String(7), default="*", server_default="*")
+    # file name -> {"sha256", "bytes"} of the files kept for the public site (stats.service.releases_root);
+    # None for releases written before files were kept (never offered for download)
+    checksums: Mapped[dict | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -20,6 +20,8 @@ class ReleaseRead(BaseModel):
     cells_published: int
     cells_withheld: int
     files: list[str]
+    geography: str
+    checksums: dict | None  # file name -> {"sha256", "bytes"}; None: written before files were kept
     created_by: str
     created_at: datetime
 
