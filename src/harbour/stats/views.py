@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 
+from harbour.core import flash
 from harbour.core.errors import NotFound
 from harbour.core.i18n import N_, current_language, gettext
 from harbour.core.security import DbSession, WebUser, verify_csrf
@@ -25,6 +26,7 @@ env.globals["can_see_statistics"] = service.can_see_internal  # the console menu
 STATIC = Path(__file__).resolve().parent / "static"
 Year = Annotated[str | None, Query(max_length=4)]
 Geo = Annotated[str | None, Query(alias="province", max_length=7)]
+STORE_REBUILT = flash.message("stats.store_rebuilt", N_("Statistics rebuilt from the latest records."))
 
 _figures: OrderedDict[tuple, list[charts.Figure]] = OrderedDict()
 _figures_lock = threading.Lock()
@@ -93,7 +95,7 @@ def internal_dashboard(request: Request, db: DbSession, who: WebUser, year: Year
 @router.post("/console/statistics/rebuild")
 def rebuild(request: Request, db: DbSession, who: WebUser):
     service.build_store(db, request.app.state.settings, actor=who.actor)
-    return redirect("/console/statistics", request)
+    return redirect("/console/statistics", request, flash=STORE_REBUILT)
 
 
 @router.get("/statistics/standard")
