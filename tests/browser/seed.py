@@ -4,7 +4,8 @@ Run as ``python -m tests.browser.seed --seed 2026 --contacts 40 --providers 150`
 HARBOUR_KEY_FILE set (the conftest does).  Synthetic, obviously fake data with a fixed seed.  It loads the demo
 users, hotline contacts and cases, the provider directory (demo-provider's vetted Thunder Bay shelter among
 them), referrals and the action plans; not the sharing network or the statistics history and store that
-`harbour demo` also loads, which no browser journey uses and which take minutes to build on a 2-core machine.
+`harbour demo` also loads, which take minutes to build on a 2-core machine: a small sharing scene instead
+(tests/browser/seed_sharing.py: two fictional agencies, an agreement, one hit each) for the disclosure form.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     from harbour.directory.demo_referrals import load_referral_demo
     from harbour.hotline.demo import load_demo as load_hotline_demo
     from harbour.plan.demo import load_plan_demo
+    from tests.browser.seed_sharing import load_disclosure_scene
 
     settings = get_settings()
     crypto.configure(settings.key_file)
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         report.counts.update(load_directory_demo(db, seed=args.seed, providers=args.providers))
         report.counts.update(load_referral_demo(db, seed=args.seed))
         report.counts.update(load_plan_demo(db, seed=args.seed))
+        report.counts.update(load_disclosure_scene(db))
     engine.dispose()
     print(f"browser-suite demo data loaded in {time.perf_counter() - started:.1f} s: "
           + ", ".join(f"{k} {v}" for k, v in report.counts.items()))

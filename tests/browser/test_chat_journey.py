@@ -63,7 +63,7 @@ def test_visitor_chat_with_advocate_to_case(new_page, login, shot):
     visitor.get_by_role("textbox").press("Enter")
     expect(panel.locator(".chat-log")).to_contain_text(INJECTION)
     expect(visitor.locator("#chat-log")).to_contain_text(INJECTION)
-    panel.get_by_role("textbox").fill(REPLY)
+    panel.get_by_role("textbox", name="Reply").fill(REPLY)
     panel.get_by_role("button", name="Send").click()
     expect(visitor.locator("#chat-log")).to_contain_text(REPLY)
     _not_pwned(visitor)
@@ -71,11 +71,18 @@ def test_visitor_chat_with_advocate_to_case(new_page, login, shot):
     shot(visitor, "chat-04-visitor-conversation")
     shot(advocate, "chat-05-advocate-conversation")
 
-    # The advocate turns the chat into a contact and a case; the transcript is attached.
+    # The advocate turns the chat into a contact and a case, choosing its place and classification (two fields);
+    # the transcript is attached.
+    expect(panel.get_by_label("Classification")).to_have_value("potential_case")
+    panel.get_by_label("Province or territory").select_option(label="Ontario")
+    panel.get_by_label("City or community").fill("Thunder Bay")
     with advocate.expect_navigation():
         panel.get_by_role("button", name="Save as contact and open a case").click()
     expect(advocate).to_have_url(re.compile(r"/console/cases/\d+$"))
+    expect(advocate.locator("#flash")).to_have_text("Chat saved as a contact, and a case opened.")
+    expect(advocate.locator("#details")).to_contain_text("Thunder Bay, Ontario")
     expect(advocate.locator("#contacts")).to_contain_text("Web chat")
+    expect(advocate.locator("#contacts")).to_contain_text("Potential trafficking case")
     transcript_link = advocate.get_by_role("link", name=f"Web chat {reference}")
     expect(transcript_link).to_be_visible()
     shot(advocate, "chat-06-case-with-transcript")

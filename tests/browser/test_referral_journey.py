@@ -108,7 +108,7 @@ def test_phone_contact_to_accepted_referral(new_page, login, shot):
     expect(shared_box).not_to_contain_text("safe place to stay tonight")  # the contact summary is not shared
     shot(provider, "referral-07-portal-referral")
     provider.get_by_role("button", name="Accepter").click()
-    expect(provider.get_by_role("status")).to_contain_text("Accepté")
+    expect(provider.get_by_role("status")).to_contain_text("Aiguillage accepté")
     expect(provider.get_by_role("heading", name="Marquer comme terminé")).to_be_visible()
     shot(provider, "referral-08-portal-accepted")
 

@@ -148,8 +148,9 @@ def test_vetting_page_permissions_and_form(client, db, world, make_user, login):
     bad = client.post(path, data={**form, "expires_on": "", "csrf_token": token})
     assert bad.status_code == 422 and "vetting date and an expiry date" in bad.text
     r = client.post(path, data={**form, "csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == f"{PAGE}/vetting?saved=1"
+    assert r.status_code == 303 and r.headers["location"] == f"{PAGE}/vetting"
     assert "Vetting saved." in client.get(r.headers["location"]).text
+    assert "Vetting saved." not in client.get(r.headers["location"]).text  # once
     assert "Pending beds" in client.get(PAGE, params={"needs": "emergency_shelter", "place": "Thunder Bay"}).text
     # from the organisation page, back to it
     r = client.post(f"{PAGE}/organizations/{orgs['tb_en'].id}/vetting",

@@ -5,6 +5,8 @@ Runs on SQLite and PostgreSQL (fixtures).  All names, numbers and places are fic
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -127,7 +129,10 @@ def test_accept_complete_and_decline_through_the_portal(client, db, two):
     _org, _svc, staff, ref = two["A"]
     token = sign_in(client, staff)
     r = client.post(f"/portal/referrals/{ref.id}/accept", data={"csrf_token": token}, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == f"/portal/referrals/{ref.id}?done=accepted"
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/referrals/{ref.id}"
+    page = client.get(r.headers["location"]).text  # the confirmation, once (core.flash)
+    assert re.search(r'<div id="flash"[^>]*role="status"[^>]*><p [^>]*>Referral accepted.</p></div>', page)
+    assert "Referral accepted." not in client.get(r.headers["location"]).text
     again = client.post(f"/portal/referrals/{ref.id}/accept", data={"csrf_token": token})
     assert again.status_code == 409 and "no longer waiting" in again.text
     r = client.post(f"/portal/referrals/{ref.id}/complete", data={"csrf_token": token, "outcome": "nonsense"})
@@ -136,6 +141,9 @@ def test_accept_complete_and_decline_through_the_portal(client, db, two):
                     data={"csrf_token": token, "outcome": "service_provided", "note": "Stayed two nights (test)."},
                     headers={"HX-Request": "true"})
     assert r.status_code == 200 and 'id="referral-panel"' in r.text and "Stayed two nights (test)." in r.text
+    # answered in place: htmx swaps the panel and, out of band, the status region with the confirmation
+    assert 'hx-select-oob="#flash:innerHTML"' in page
+    assert re.search(r'<div id="flash"[^>]*><p [^>]*>Referral marked as completed.</p></div>', r.text)
     db.expire_all()
     done = db.get(Referral, ref.id)
     assert done.status == "completed" and done.outcome == "service_provided"

@@ -22,7 +22,7 @@ def test_quick_entry_needs_only_the_channel(client, make_user, login, db):
     assert r.status_code == 303
     contact = db.execute(select(Contact)).scalar_one()
     assert contact.channel == "phone" and contact.received_at is not None
-    assert r.headers["location"] == f"/console/contacts/{contact.id}?saved=1"
+    assert r.headers["location"] == f"/console/contacts/{contact.id}"
     page = client.get(r.headers["location"])
     assert contact.reference in page.text and "Contact saved." in page.text
 

@@ -68,7 +68,7 @@ def test_request_and_decision_through_the_pages(client, db, world, login):
     token = csrf_of(client, f"/console/sharing/hits/{hit_id}")
     r = client.post(f"/console/sharing/hits/{hit_id}/request", data={"csrf_token": token, "purpose": "",
                                                                      "level": "summary", "justification": ""})
-    assert r.status_code == 200 and "field-error" in r.text  # purpose and justification are required
+    assert r.status_code == 422 and "field-error" in r.text  # purpose and justification are required
     r = client.post(f"/console/sharing/hits/{hit_id}/request", data={
         "csrf_token": token, "purpose": "investigation", "level": "full", "justification": "Fictional joint file"}, follow_redirects=False)
     assert r.status_code == 303

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
+from harbour.core import flash as flashes
 from harbour.core import i18n, timezones
 from harbour.core.security import CSRF_COOKIE, LANG_COOKIE, LoginRequired
 
@@ -65,7 +66,14 @@ def _role_label(role: str | None) -> str:
     return Role(role).label if role in Role.codes() else (role or "")
 
 
+@pass_context
+def _flash_message(ctx) -> str:
+    """The page layouts' one confirmation (see core.flash): '' when there is none; used up once shown."""
+    return flashes.take(ctx.get("request"))
+
+
 env.filters["dt"] = _fmt_dt
+env.globals["flash_message"] = _flash_message
 env.filters["tel"] = lambda number: "+1" + "".join(ch for ch in str(number) if ch.isdigit())[-10:]
 env.globals["role_label"] = _role_label
 env.globals["staff_options"] = lambda staff: [(u.id, u.display_name) for u in staff]
@@ -115,11 +123,19 @@ def render_error(request: Request, status_code: int, message: str) -> HTMLRespon
     return render(request, "error.html", {"status": status_code, "message": message}, status_code=status_code)
 
 
-def redirect(url: str, request: Request | None = None) -> RedirectResponse | HTMLResponse:
-    """303 after a POST; htmx gets HX-Redirect so the whole page moves."""
+def redirect(url: str, request: Request | None = None, *, flash: flashes.Message | None = None
+             ) -> RedirectResponse | HTMLResponse:
+    """303 after a POST; htmx gets HX-Redirect so the whole page moves.  ``flash``: the confirmation the next
+    page shows once (core.flash; needs ``request``)."""
     if request is not None and is_htmx(request):
-        return HTMLResponse("", headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+        response: RedirectResponse | HTMLResponse = HTMLResponse("", headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if flash is not None:
+        if request is None:
+            raise ValueError("a flash message needs the request")
+        flashes.set_cookie(request, response, flash)
+    return response
 
 
 CSP = (
@@ -197,12 +213,14 @@ def install(app: FastAPI) -> None:
         token = i18n.set_language(lang)
         request.state.lang = lang
         request.state.new_csrf = None
+        flashes.begin(request)
         if not request.cookies.get(CSRF_COOKIE):
             request.state.new_csrf = secrets.token_urlsafe(32)
         try:
             response = await call_next(request)
         finally:
             i18n.reset_language(token)
+        flashes.finish(request, response)
         secure = request.app.state.settings.secure_cookies
         if request.query_params.get("lang") in i18n.LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, max_age=31536000, httponly=True, samesite="strict",

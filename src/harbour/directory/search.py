@@ -14,7 +14,7 @@ filters and time only: no personal data, not even who searched), in the same tra
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -39,6 +39,19 @@ UNMET_DEDUP_MINUTES = 10  # the same fruitless search again within this time is 
 KEEP_CAPITALS = {ServiceType.indigenous_healing, ServiceType.lgbtq, ServiceType.victim_quick_response}
 DAY_LABELS = {"MO": N_("Mon"), "TU": N_("Tue"), "WE": N_("Wed"), "TH": N_("Thu"), "FR": N_("Fri"),
               "SA": N_("Sat"), "SU": N_("Sun")}
+
+
+# Usual opening hours, local time: weekdays from 08:00 to 18:00.  The index calls a service "after hours" when it
+# is open past 18:00 or at weekends (search_index.compile_hours); outside these hours that is what is needed.
+USUAL_DAYS = range(0, 5)  # Monday to Friday
+USUAL_HOURS = (8 * 60, 18 * 60)  # minutes after midnight: from, until
+
+
+def outside_usual_hours(now: datetime, tz: tzinfo) -> bool:
+    """Whether ``now`` (aware, or naive UTC) falls outside usual opening hours in the time zone ``tz``."""
+    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(tz)
+    minute = local.hour * 60 + local.minute
+    return local.weekday() not in USUAL_DAYS or not (USUAL_HOURS[0] <= minute < USUAL_HOURS[1])
 
 
 class SearchQuery(Strict):

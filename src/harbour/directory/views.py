@@ -9,12 +9,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
 
+from harbour.core import flash
 from harbour.core.choices import Province
 from harbour.core.db import utcnow
 from harbour.core.errors import HarbourError, friendly_message
 from harbour.core.i18n import N_, gettext
 from harbour.core.security import DbSession, WebUser, verify_csrf
-from harbour.core.web import is_htmx, redirect, render
+from harbour.core.web import is_htmx, redirect, render, request_zone
 from harbour.directory import curation, detail, search
 from harbour.directory import service as directory
 from harbour.directory.choices import (
@@ -39,6 +40,7 @@ TEXT_FIELDS = ("place", "province", "radius_km", "language", "age", "gender", "s
                "latitude", "longitude")
 FLAGS = ("open_now", "after_hours", "indigenous_led")
 RADII = (10, 25, 50, 100, 250, 500, 1000)
+VETTING_SAVED = flash.message("directory.vetting_saved", N_("Vetting saved."))
 
 
 def _vocab() -> dict:
@@ -59,6 +61,12 @@ def _page(request: Request, name: str, status_code: int = 200, **ctx):
     return render(request, name, {**_vocab(), "active": "directory", **ctx}, status_code=status_code)
 
 
+def _after_hours_now(request: Request) -> bool:
+    """A search that starts outside usual opening hours (in the page's time zone) starts with "Open after
+    hours" ticked: at 2 a.m. an office open 9 to 5 is no help tonight."""
+    return search.outside_usual_hours(utcnow(), request_zone(request))
+
+
 def _form_from_query(request: Request) -> dict:
     params = request.query_params
     form: dict = {"needs": [v for v in params.getlist("needs") if v]}
@@ -68,15 +76,17 @@ def _form_from_query(request: Request) -> dict:
             form[name] = value[:200]
     for name in FLAGS:
         form[name] = params.get(name) in ("on", "true", "1")
+    if not any(k in params for k in ("needs", "place", "province", "latitude", "include_virtual", *FLAGS)):
+        form["after_hours"] = _after_hours_now(request)  # a new search; once sent, the form says what was chosen
     virtual = params.getlist("include_virtual")
     form["include_virtual"] = (virtual[-1] in ("on", "true", "1")) if virtual else True
     return form
 
 
-def _prefill_from_case(case) -> dict:
-    """Needs, place and language of a case, to search for it."""
+def _prefill_from_case(case, *, after_hours: bool) -> dict:
+    """Needs, place and language of a case, to search for it (after hours when it is after hours now)."""
     needs = list(dict.fromkeys(t for n in case.needs for t in NEED_TO_SERVICE.get(n, [])))
-    form: dict = {"needs": needs, "include_virtual": True, **{f: False for f in FLAGS}}
+    form: dict = {"needs": needs, "include_virtual": True, **{f: False for f in FLAGS}, "after_hours": after_hours}
     if case.city:
         form["place"] = case.city
     if case.province:
@@ -119,7 +129,7 @@ def search_page(request: Request, who: Who, db: DB, case_id: CaseId = None):
     if case_id is not None and not partial:  # the case is read (and audited) once, not on every live refresh
         case = hotline.get_case(db, actor=who.actor, case_id=case_id, purpose=AccessPurpose.referral.value)
         if not form["needs"] and not any(k in request.query_params for k in ("place", "province")):
-            form = _prefill_from_case(case)
+            form = _prefill_from_case(case, after_hours=_after_hours_now(request))
     result, errors, form_error = None, {}, None
     asked = bool(form["needs"]) or any(k in request.query_params for k in ("place", "province"))
     if asked:
@@ -149,19 +159,16 @@ def service_page(request: Request, who: Who, db: DB, service_id: HsdsId):
 
 
 @router.get("/organizations/{organization_id}")
-def organization_page(request: Request, who: Who, db: DB, organization_id: HsdsId, saved: bool = False):
+def organization_page(request: Request, who: Who, db: DB, organization_id: HsdsId):
     org = detail.organization_detail(db, actor=who.actor, organization_id=organization_id)
     can_vet = who.role in {str(r) for r in directory.CURATORS}
-    flash = gettext(N_("Vetting saved.")) if saved else None
-    return _page(request, "directory/organization.html", o=org, can_vet=can_vet, flash=flash)
+    return _page(request, "directory/organization.html", o=org, can_vet=can_vet)
 
 
 @router.get("/vetting")
-def vetting_page(request: Request, who: Who, db: DB, within_days: Annotated[int, Query(ge=0, le=366)] = 30,
-                 saved: bool = False):
+def vetting_page(request: Request, who: Who, db: DB, within_days: Annotated[int, Query(ge=0, le=366)] = 30):
     overview = curation.vetting_overview(db, actor=who.actor, within_days=within_days)
-    flash = gettext(N_("Vetting saved.")) if saved else None
-    return _page(request, "directory/vetting.html", overview=overview, flash=flash)
+    return _page(request, "directory/vetting.html", overview=overview)
 
 
 @router.post("/organizations/{organization_id}/vetting")
@@ -182,8 +189,8 @@ async def set_vetting(request: Request, who: Who, db: DB, organization_id: HsdsI
         try:
             directory.set_vetting(db, actor=who.actor, organization_id=organization_id, data=body)
             if form.get("back") == "org":
-                return redirect(f"/console/directory/organizations/{organization_id}?saved=1", request)
-            return redirect("/console/directory/vetting?saved=1", request)
+                return redirect(f"/console/directory/organizations/{organization_id}", request, flash=VETTING_SAVED)
+            return redirect("/console/directory/vetting", request, flash=VETTING_SAVED)
         except HarbourError as exc:
             if exc.status_code in (403, 404):
                 raise

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import MultiDict
 
+from harbour.core import flash
 from harbour.core.choices import HOTLINE_ROLES
 from harbour.core.db import utcnow
 from harbour.core.errors import HarbourError, ValidationFailed, friendly_message
@@ -40,6 +41,17 @@ HOUR_ROWS = 3
 DAY_LABELS = {"MO": N_("Mon"), "TU": N_("Tue"), "WE": N_("Wed"), "TH": N_("Thu"), "FR": N_("Fri"),
               "SA": N_("Sat"), "SU": N_("Sun")}
 DEFAULT_SHARED = (SharedField.language.value, SharedField.needs.value)
+
+REFERRAL_SENT = flash.message("referrals.sent", N_("Referral sent."))
+REFERRALS_SENT = flash.message("referrals.sent_several", N_("Referrals sent."))
+REFERRAL_REVOKED = flash.message("referrals.revoked", N_("Referral revoked."))
+ANSWERED = {
+    ReferralStatus.accepted.value: flash.message("referrals.accepted", N_("Referral accepted.")),
+    ReferralStatus.declined.value: flash.message("referrals.declined", N_("Referral declined.")),
+    ReferralStatus.completed.value: flash.message("referrals.completed", N_("Referral marked as completed.")),
+}
+CAPACITY_SAVED = flash.message("portal.capacity_saved", N_("Capacity saved."))
+DETAILS_SAVED = flash.message("portal.details_saved", N_("Hours and contact details saved."))
 
 
 # -- presentation helpers -------------------------------------------------------------
@@ -120,9 +132,10 @@ async def refer_send(request: Request, who: Who, db: DB, case_id: IdPath):
     status_code, message = 422, None
     if data is not None:
         try:
-            referrals.send_referrals(db, actor=who.actor, data=data,
-                                     response_hours=request.app.state.settings.referral_response_hours)
-            return redirect(f"/console/cases/{case_id}#referrals", request)
+            sent = referrals.send_referrals(db, actor=who.actor, data=data,
+                                            response_hours=request.app.state.settings.referral_response_hours)
+            return redirect(f"/console/cases/{case_id}#referrals", request,
+                            flash=REFERRALS_SENT if len(sent) > 1 else REFERRAL_SENT)
         except HarbourError as exc:
             if exc.status_code in (403, 404):
                 raise
@@ -155,7 +168,7 @@ async def revoke(request: Request, who: Who, db: DB, referral_id: IdPath):
         case = hotline.get_case(db, actor=who.actor, case_id=case_id)
         return _case_page(request, who, db, case, status_code=exc.status_code if exc.status_code != 400 else 422,
                           form_error=exc.text())
-    return redirect(f"/console/cases/{case_id}#referrals", request)
+    return redirect(f"/console/cases/{case_id}#referrals", request, flash=REFERRAL_REVOKED)
 
 
 # -- provider portal: referrals ----------------------------------------------------------
@@ -172,17 +185,17 @@ def portal(request: Request, who: Who, db: DB, status: Annotated[str, Query(max_
 
 
 def _referral_page(request: Request, db: Session, who: Principal, referral_id: int, *, status_code: int = 200,
-                   form_error: str | None = None, done: str | None = None):
+                   form_error: str | None = None):
     ref = referrals.get_for_provider(db, actor=who.actor, referral_id=referral_id)
     return render(request, "directory/portal_referral.html", {
         "active": "portal", "r": ref, "shared": shared_rows(ref.shared), "labels": _labels(),
         "decline_reasons": DeclineReason.options(), "outcomes": ReferralOutcome.options(),
-        "form_error": form_error, "done": done}, status_code=status_code)
+        "form_error": form_error}, status_code=status_code)
 
 
 @router.get("/portal/referrals/{referral_id}")
-def portal_referral(request: Request, who: Who, db: DB, referral_id: IdPath, done: ReferralStatus | None = None):
-    return _referral_page(request, db, who, referral_id, done=done)
+def portal_referral(request: Request, who: Who, db: DB, referral_id: IdPath):
+    return _referral_page(request, db, who, referral_id)
 
 
 async def _answer(request: Request, who: Principal, db: Session, referral_id: int, model, action):
@@ -201,9 +214,12 @@ async def _answer(request: Request, who: Principal, db: Session, referral_id: in
         if exc.status_code in (403, 404):
             raise
         return _referral_page(request, db, who, referral_id, status_code=exc.status_code, form_error=exc.text())
-    if is_htmx(request):  # htmx swaps the referral panel in place (hx-select)
-        return _referral_page(request, db, who, referral_id, done=ref.status)
-    return redirect(f"/portal/referrals/{referral_id}?done={ref.status}", request)
+    done = ANSWERED.get(ref.status)
+    if is_htmx(request):  # htmx swaps the referral panel in place (hx-select), and the status region (hx-select-oob)
+        if done is not None:
+            flash.now(request, done)
+        return _referral_page(request, db, who, referral_id)
+    return redirect(f"/portal/referrals/{referral_id}", request, flash=done)
 
 
 @router.post("/portal/referrals/{referral_id}/accept")
@@ -236,19 +252,18 @@ def _capacity(svc, now: datetime) -> dict | None:
 
 
 @router.get("/portal/services")
-def portal_services(request: Request, who: Who, db: DB, saved: bool = False):
+def portal_services(request: Request, who: Who, db: DB):
     org = referrals.my_organization(db, actor=who.actor)
     now = utcnow()
     rows = [{"svc": s, "capacity": _capacity(s, now), "open_24_7": referrals.is_open_24_7(db, s),
              "hours": referrals.weekly_hours(s), "updated_age": _age(s.updated_at, now)} for s in org.services]
     return render(request, "directory/portal_services.html", {
-        "active": "portal_services", "org": org, "rows": rows, "day_labels": DAY_LABELS, "saved": saved,
+        "active": "portal_services", "org": org, "rows": rows, "day_labels": DAY_LABELS,
         "service_status": dict(ServiceStatus.options())})
 
 
 def _service_page(request: Request, db: Session, who: Principal, service_id: str, *, status_code: int = 200,
-                  form: dict | None = None, errors: dict | None = None, form_error: str | None = None,
-                  saved: str | None = None):
+                  form: dict | None = None, errors: dict | None = None, form_error: str | None = None):
     svc = referrals.my_service(db, actor=who.actor, service_id=service_id)
     now = utcnow()
     if form is None:
@@ -260,13 +275,13 @@ def _service_page(request: Request, db: Session, who: Principal, service_id: str
     rows += [{"days": [], "opens_at": "", "closes_at": ""}] * max(HOUR_ROWS - len(rows), 1)
     return render(request, "directory/portal_service.html", {
         "active": "portal_services", "svc": svc, "capacity": _capacity(svc, now), "form": form, "hour_rows": rows,
-        "days": [(d, gettext(DAY_LABELS[d])) for d in DAYS], "errors": errors or {}, "form_error": form_error,
-        "saved": saved}, status_code=status_code)
+        "days": [(d, gettext(DAY_LABELS[d])) for d in DAYS], "errors": errors or {}, "form_error": form_error},
+        status_code=status_code)
 
 
 @router.get("/portal/services/{service_id}")
-def portal_service(request: Request, who: Who, db: DB, service_id: ServiceIdPath, saved: str | None = None):
-    return _service_page(request, db, who, service_id, saved=saved if saved in ("capacity", "details") else None)
+def portal_service(request: Request, who: Who, db: DB, service_id: ServiceIdPath):
+    return _service_page(request, db, who, service_id)
 
 
 @router.post("/portal/services/{service_id}/capacity")
@@ -279,7 +294,7 @@ async def portal_capacity(request: Request, who: Who, db: DB, service_id: Servic
     if data is not None:
         try:
             directory.update_capacity(db, actor=who.actor, service_id=service_id, data=data)
-            return redirect(f"/portal/services/{service_id}?saved=capacity", request)
+            return redirect(f"/portal/services/{service_id}", request, flash=CAPACITY_SAVED)
         except HarbourError as exc:
             if exc.status_code in (403, 404):
                 raise
@@ -325,7 +340,7 @@ async def portal_service_update(request: Request, who: Who, db: DB, service_id: 
         if data is not None:
             try:
                 directory.update_service_details(db, actor=who.actor, service_id=service_id, data=data)
-                return redirect(f"/portal/services/{service_id}?saved=details", request)
+                return redirect(f"/portal/services/{service_id}", request, flash=DETAILS_SAVED)
             except HarbourError as exc:
                 if exc.status_code in (403, 404):
                     raise

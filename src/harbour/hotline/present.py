@@ -1,11 +1,21 @@
-"""How timeline events read in the console (translated at render time)."""
+"""How a case reads in the console: timeline events and the potential-victims line (translated at render time)."""
 
 from __future__ import annotations
 
 from harbour.core import timezones
-from harbour.core.i18n import N_, gettext
-from harbour.hotline.choices import CaseOutcome, CaseStatus, ConsentPurpose, EventKind, RiskLevel, TaskKind
-from harbour.hotline.models import CaseEvent
+from harbour.core.i18n import N_, gettext, ngettext
+from harbour.hotline.choices import (
+    AgeBand,
+    CaseOutcome,
+    CaseStatus,
+    Citizenship,
+    ConsentPurpose,
+    EventKind,
+    Gender,
+    RiskLevel,
+    TaskKind,
+)
+from harbour.hotline.models import Case, CaseEvent
 
 FIELD_LABELS = {
     "risk_level": N_("Risk level"), "victim_count": N_("How many people"), "age_band": N_("Age"),
@@ -24,10 +34,25 @@ def _label(choice_cls, code):
         return code or ""
 
 
-def describe_event(ev: CaseEvent, tz=None) -> str:
-    """A one-line, translated description of a timeline event; codes only, never personal data.  Times it
-    carries (stored in UTC) are shown in ``tz``, the reader's time zone (UTC if not given)."""
+def victims_summary(case: Case) -> str:
+    """The potential victims in words: "2 potential victims · 18 to 24 · Temporary foreign worker".  What is
+    not known (not recorded, or recorded as unknown) is left out rather than shown as a dash."""
+    parts = []
+    if case.victim_count is not None:
+        parts.append(ngettext("%(num)s potential victim", "%(num)s potential victims", case.victim_count))
+    for choice_cls, code in ((AgeBand, case.age_band), (Gender, case.gender), (Citizenship, case.citizenship)):
+        if code and code != "unknown":
+            parts.append(_label(choice_cls, code))
+    return " · ".join(parts) if parts else gettext(N_("Not known yet"))
+
+
+def describe_event(ev: CaseEvent, tz=None, task_titles: dict[int, str] | None = None) -> str:
+    """A one-line, translated description of a timeline event.  The event itself holds codes only, never
+    personal data; ``task_titles`` (the case's tasks, id → what the advocate typed, read with the case) puts
+    a task's own words on its lines.  Times it carries (stored in UTC) are shown in ``tz``, the reader's time
+    zone (UTC if not given)."""
     d = ev.data or {}
+    task_titles = task_titles or {}
     tz = tz or timezones.zone(None, "UTC")
     title = _label(EventKind, ev.kind)
     detail = ""
@@ -41,8 +66,14 @@ def describe_event(ev: CaseEvent, tz=None) -> str:
         if d.get("expires"):
             detail += " · " + gettext("until %(when)s", when=timezones.shown(d["expires"], tz))
     elif ev.kind == EventKind.task_added:
-        detail = _label(TaskKind, d.get("task_kind")) + " · " + gettext(
-            "due %(when)s", when=timezones.shown(d.get("due") or "", tz))
+        typed = task_titles.get(d.get("task_id"))
+        kind = d.get("task_kind")
+        detail = typed or _label(TaskKind, kind)
+        if typed and kind and kind != TaskKind.general:
+            detail += f" ({_label(TaskKind, kind)})"
+        detail += " · " + gettext("due %(when)s", when=timezones.shown(d.get("due") or "", tz))
+    elif ev.kind == EventKind.task_done:
+        detail = task_titles.get(d.get("task_id"), "")
     elif ev.kind == EventKind.contact_attached:
         detail = d.get("reference", "")
     elif ev.kind == EventKind.case_opened and d.get("risk_level"):

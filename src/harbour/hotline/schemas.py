@@ -101,6 +101,16 @@ class ContactCreate(ContactFields):
     _future = field_validator("received_at")(_not_future)
 
 
+class ChatContactDetails(Strict):
+    """What the advocate chooses when a chat becomes a contact and a case (the rest comes from the chat)."""
+
+    classification: Classification | None = None
+    province: Province | None = None
+    city: City | None = None
+
+    _blank = field_validator("classification", "province", "city", mode="before")(blank_to_none)
+
+
 class ContactUpdate(ContactFields):
     _required = field_validator("channel", "received_at", "anonymous")(_not_null)
     channel: Channel | None = None

@@ -253,6 +253,15 @@ def attach_contact(db: Session, *, actor: Actor, contact_id: int, case_id: int) 
     return contact
 
 
+def contact_defaults_for(case: Case) -> dict:
+    """What a new contact on ``case`` starts from: the case's place and the classification its latest
+    classified contact was given (the advocate may change them before saving)."""
+    classified = [c for c in case.contacts if c.classification]
+    latest = max(classified, key=lambda c: c.received_at) if classified else None
+    return {"province": case.province, "city": case.city,
+            "classification": latest.classification if latest else None}
+
+
 def case_by_reference(db: Session, *, actor: Actor, reference: str) -> Case | None:
     """The case with this reference (as typed by an advocate), or None."""
     require_staff(actor)

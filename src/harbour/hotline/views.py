@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from harbour.core import timezones
+from harbour.core import flash, timezones
 from harbour.core.choices import Province
 from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, gettext
@@ -42,7 +42,7 @@ from harbour.hotline.choices import (
     YesNoUnknown,
 )
 from harbour.hotline.models import Case
-from harbour.hotline.present import describe_event
+from harbour.hotline.present import describe_event, victims_summary
 from harbour.hotline.schemas import (
     CaseCreate,
     CaseUpdate,
@@ -64,6 +64,23 @@ Who = WebUser
 PAGE = 50
 
 CASE_LISTS = ("exploitation_types", "indicators", "recruitment", "control_means", "needs")
+
+# What the next page confirms after each action (core.flash): plain words, never what was typed.
+CONTACT_SAVED = flash.message("hotline.contact_saved", N_("Contact saved."))
+CONTACT_UPDATED = flash.message("hotline.contact_updated", N_("Contact updated."))
+CONTACT_ATTACHED = flash.message("hotline.contact_attached", N_("Contact added to the case."))
+CASE_OPENED = flash.message("hotline.case_opened", N_("Case opened."))
+CASE_SAVED = flash.message("hotline.case_saved", N_("Case saved."))
+CONSENT_RECORDED = flash.message("hotline.consent_recorded", N_("Consent recorded."))
+CONSENT_REVOKED = flash.message("hotline.consent_revoked", N_("Consent revoked."))
+OVERRIDE_REQUESTED = flash.message("hotline.override_requested",
+                                   N_("Override requested: a supervisor must sign it off."))
+OVERRIDE_APPROVED = flash.message("hotline.override_approved", N_("Override signed off."))
+OVERRIDE_REFUSED = flash.message("hotline.override_refused", N_("Override refused."))
+TASK_ADDED = flash.message("hotline.task_added", N_("Task added."))
+TASK_DONE = flash.message("hotline.task_done", N_("Task marked as done."))
+SAFETY_PLAN_SAVED = flash.message("hotline.safety_plan_saved", N_("Safety plan saved."))
+ESCALATION_RECORDED = flash.message("hotline.escalation_recorded", N_("Transfer to 9-1-1 recorded."))
 
 
 def _vocab() -> dict:
@@ -102,7 +119,11 @@ def _page(request: Request, name: str, status_code: int = 200, **ctx):
 @router.get("/contacts/new")
 def new_contact(request: Request, who: Who, db: DB, case_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
     service.require_staff(who.actor)
-    return _page(request, "hotline/contact_form.html", active="new_contact", form={"channel": "phone", "case_id": case_id},
+    form = {"channel": "phone", "case_id": case_id}
+    if case_id is not None:  # a contact added to a case starts from the case's place and classification
+        case = service.get_case(db, actor=who.actor, case_id=case_id)
+        form.update(service.contact_defaults_for(case))
+    return _page(request, "hotline/contact_form.html", active="new_contact", form=form,
                  staff=service.hotline_staff(db))
 
 
@@ -120,8 +141,8 @@ async def create_contact(request: Request, who: Who, db: DB):
         return _page(request, "hotline/contact_form.html", status_code=422, active="new_contact", form=dict(form),
                      errors=errors, form_error=errors.get("form") or gettext(N_("Please correct the highlighted fields.")))
     if form.get("then") == "case" and contact.case_id is None:
-        return redirect(f"/console/cases/new?contact_id={contact.id}", request)
-    return redirect(f"/console/contacts/{contact.id}?saved=1" + ("&repeat=1" if matches else ""), request)
+        return redirect(f"/console/cases/new?contact_id={contact.id}", request, flash=CONTACT_SAVED)
+    return redirect(f"/console/contacts/{contact.id}" + ("?repeat=1" if matches else ""), request, flash=CONTACT_SAVED)
 
 
 @router.post("/contacts/repeat-check")
@@ -150,11 +171,10 @@ def contacts(request: Request, who: Who, db: DB, classification: Classification 
 
 @router.get("/contacts/{contact_id}")
 def contact_detail(request: Request, who: Who, db: DB, contact_id: IdPath, purpose: AccessPurpose | None = None,
-                   saved: bool = False, repeat: bool = False):
+                   repeat: bool = False):
     contact = service.get_contact(db, actor=who.actor, contact_id=contact_id, purpose=purpose)
     matches = service.contact_repeat_matches(db, actor=who.actor, contact=contact) if repeat else []
-    return _page(request, "hotline/contact_detail.html", active="contacts", c=contact, saved=saved,
-                 matches=matches)
+    return _page(request, "hotline/contact_detail.html", active="contacts", c=contact, matches=matches)
 
 
 @router.get("/contacts/{contact_id}/edit")
@@ -174,7 +194,7 @@ async def update_contact(request: Request, who: Who, db: DB, contact_id: IdPath)
     if data is not None:
         try:
             service.update_contact(db, actor=who.actor, contact_id=contact_id, data=data)
-            return redirect(f"/console/contacts/{contact_id}", request)
+            return redirect(f"/console/contacts/{contact_id}", request, flash=CONTACT_UPDATED)
         except HarbourError as exc:
             if exc.status_code == 404:
                 raise
@@ -193,7 +213,7 @@ async def attach_contact(request: Request, who: Who, db: DB, contact_id: IdPath)
         return _page(request, "hotline/contact_detail.html", status_code=422, active="contacts", c=contact,
                      matches=[], form_error=gettext(N_("No case has that reference.")))
     service.attach_contact(db, actor=who.actor, contact_id=contact_id, case_id=case.id)
-    return redirect(f"/console/cases/{case.id}", request)
+    return redirect(f"/console/cases/{case.id}", request, flash=CONTACT_ATTACHED)
 
 
 # -- cases --------------------------------------------------------------------
@@ -233,7 +253,7 @@ async def create_case(request: Request, who: Who, db: DB):
     if data is not None:
         try:
             case = service.open_case(db, actor=who.actor, data=data)
-            return redirect(f"/console/cases/{case.id}", request)
+            return redirect(f"/console/cases/{case.id}", request, flash=CASE_OPENED)
         except HarbourError as exc:
             errors = {"form": exc.text(), **{k: gettext(v) for k, v in exc.fields.items()}}
     return _page(request, "hotline/case_form.html", status_code=422, active="cases", form=_formdict(form),
@@ -254,8 +274,10 @@ def _case_page(request: Request, who: Principal, db: Session, case: Case, status
         if service.may_see_viewers(who.actor) else None
     overrides = [(o, consent.may_decide(who.actor, o)) for o in consent.pending_overrides(db) if o.case_id == case.id]
     tz = request_zone(request)
-    events = [(ev, describe_event(ev, tz)) for ev in case.events]
+    titles = {t.id: t.title for t in case.tasks}  # the case's own tasks: read (and audited) with the case
+    events = [(ev, describe_event(ev, tz, titles)) for ev in case.events]
     return _page(request, "hotline/case_detail.html", status_code=status_code, active="cases", case=case, now=now,
+                 victims=victims_summary(case),
                  consent_rows=consent.consent_summary(db, case=case), overrides=overrides, events=events,
                  viewers=viewers, staff=service.hotline_staff(db), tomorrow=timezones.for_input(now + timedelta(days=1), tz),
                  **hotline_referral_context(db, who, case.id), **extra)
@@ -281,7 +303,7 @@ async def update_case(request: Request, who: Who, db: DB, case_id: IdPath):
     if data is not None:
         try:
             service.update_case(db, actor=who.actor, case_id=case_id, data=data)
-            return redirect(f"/console/cases/{case_id}", request)
+            return redirect(f"/console/cases/{case_id}", request, flash=CASE_SAVED)
         except HarbourError as exc:
             if exc.status_code == 404:
                 raise
@@ -293,15 +315,16 @@ async def update_case(request: Request, who: Who, db: DB, case_id: IdPath):
 
 
 async def _case_action(request: Request, who: Principal, db: Session, case_id: int, model, action, *,
-                       datetimes=(), anchor: str = ""):
-    """Run one case-page form: parse into `model`, call `action(data)`, redirect back or re-render with the error."""
+                       done: flash.Message, datetimes=(), anchor: str = ""):
+    """Run one case-page form: parse into `model`, call `action(data)`, redirect back saying `done`, or re-render
+    with the error."""
     form = await request.form()
     data, errors = parse_form(model, form, datetimes=datetimes, tz=request_zone(request))
     status_code = 422
     if data is not None:
         try:
             action(data)
-            return redirect(f"/console/cases/{case_id}{anchor}", request)
+            return redirect(f"/console/cases/{case_id}{anchor}", request, flash=done)
         except HarbourError as exc:
             if exc.status_code in (403, 404):
                 raise
@@ -317,7 +340,7 @@ async def _case_action(request: Request, who: Principal, db: Session, case_id: i
 async def record_consent(request: Request, who: Who, db: DB, case_id: IdPath):
     return await _case_action(request, who, db, case_id, ConsentCreate,
                               lambda d: consent.record_consent(db, actor=who.actor, case_id=case_id, data=d),
-                              datetimes=("given_at", "expires_at"), anchor="#consent")
+                              done=CONSENT_RECORDED, datetimes=("given_at", "expires_at"), anchor="#consent")
 
 
 @router.post("/consents/{consent_id}/revoke")
@@ -326,14 +349,14 @@ async def revoke_consent(request: Request, who: Who, db: DB, consent_id: IdPath)
     data, _errors = parse_form(ConsentRevoke, form)
     c = consent.revoke_consent(db, actor=who.actor, consent_id=consent_id,
                                data=data or ConsentRevoke(reason=gettext(N_("Revoked by the survivor"))))
-    return redirect(f"/console/cases/{c.case_id}#consent", request)
+    return redirect(f"/console/cases/{c.case_id}#consent", request, flash=CONSENT_REVOKED)
 
 
 @router.post("/cases/{case_id}/overrides")
 async def request_override(request: Request, who: Who, db: DB, case_id: IdPath):
     return await _case_action(request, who, db, case_id, OverrideRequest,
                               lambda d: consent.request_override(db, actor=who.actor, case_id=case_id, data=d),
-                              anchor="#consent")
+                              done=OVERRIDE_REQUESTED, anchor="#consent")
 
 
 @router.post("/overrides/{override_id}/decision")
@@ -341,14 +364,15 @@ async def decide_override(request: Request, who: Who, db: DB, override_id: IdPat
     form = await request.form()
     data = OverrideDecision(approve=form.get("approve") == "yes", hours=24)
     ov = consent.decide_override(db, actor=who.actor, override_id=override_id, data=data)
-    return redirect(f"/console/cases/{ov.case_id}#consent", request)
+    return redirect(f"/console/cases/{ov.case_id}#consent", request,
+                    flash=OVERRIDE_APPROVED if data.approve else OVERRIDE_REFUSED)
 
 
 @router.post("/cases/{case_id}/tasks")
 async def add_task(request: Request, who: Who, db: DB, case_id: IdPath):
     return await _case_action(request, who, db, case_id, TaskCreate,
                               lambda d: service.add_task(db, actor=who.actor, case_id=case_id, data=d),
-                              datetimes=("due_at",), anchor="#tasks")
+                              done=TASK_ADDED, datetimes=("due_at",), anchor="#tasks")
 
 
 @router.post("/tasks/{task_id}/done")
@@ -356,21 +380,21 @@ def task_done(request: Request, who: Who, db: DB, task_id: IdPath):
     task = service.update_task(db, actor=who.actor, task_id=task_id, data=TaskUpdate(done=True))
     if is_htmx(request):
         return render(request, "hotline/_task_row.html", {"t": task, "now": service.utcnow()})
-    return redirect(f"/console/cases/{task.case_id}#tasks", request)
+    return redirect(f"/console/cases/{task.case_id}#tasks", request, flash=TASK_DONE)
 
 
 @router.post("/cases/{case_id}/safety-plan")
 async def safety_plan(request: Request, who: Who, db: DB, case_id: IdPath):
     return await _case_action(request, who, db, case_id, SafetyPlanUpdate,
                               lambda d: service.update_safety_plan(db, actor=who.actor, case_id=case_id, data=d),
-                              anchor="#safety")
+                              done=SAFETY_PLAN_SAVED, anchor="#safety")
 
 
 @router.post("/cases/{case_id}/escalations")
 async def escalate(request: Request, who: Who, db: DB, case_id: IdPath):
     return await _case_action(request, who, db, case_id, EscalationCreate,
                               lambda d: service.escalate_911(db, actor=who.actor, case_id=case_id, data=d),
-                              anchor="#safety")
+                              done=ESCALATION_RECORDED, anchor="#safety")
 
 
 # -- work queues ----------------------------------------------------------------

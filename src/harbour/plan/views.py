@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from harbour.core import flash
 from harbour.core.errors import HarbourError, NotFound, friendly_message
 from harbour.core.i18n import N_, current_language, gettext
 from harbour.core.security import (
@@ -49,6 +50,13 @@ FiscalYear = Annotated[str | None, Query(pattern=FISCAL_YEAR_PATTERN)]
 StrategyCode = Annotated[str | None, Query(pattern=CODE_PATTERN)]
 PillarCode = Annotated[str | None, Query(pattern=CODE_PATTERN)]
 Dept = Annotated[str | None, Query(pattern=DEPARTMENT_PATTERN)]
+
+UPDATE_SAVED = flash.message("plan.update_saved", N_("Update saved as a draft."))
+UPDATE_SUBMITTED = flash.message("plan.update_submitted", N_("Update submitted for review."))
+UPDATE_REVIEWED = {ReviewDecision.approve.value: flash.message("plan.update_approved",
+                                                               N_("Update approved and published.")),
+                   ReviewDecision.reject.value: flash.message("plan.update_returned",
+                                                              N_("Update returned to the department."))}
 
 
 def loc(obj, field: str) -> str:
@@ -204,7 +212,8 @@ async def create_progress(request: Request, who: Who, db: DB, deliverable_id: Id
     try:
         body = ProgressCreate.model_validate(data)
         entry = service.create_progress(db, actor=who.actor, deliverable_id=deliverable_id, data=body)
-        return redirect(f"/console/plan/progress/{entry.id}", request)
+        return redirect(f"/console/plan/progress/{entry.id}", request,
+                        flash=UPDATE_SUBMITTED if data["submit"] else UPDATE_SAVED)
     except ValidationError as exc:
         errors = _errors(exc)
     except HarbourError as exc:
@@ -243,9 +252,11 @@ async def edit_progress(request: Request, who: Who, db: DB, entry_id: IdPath):
     try:
         body = ProgressUpdate.model_validate(data)
         service.update_progress(db, actor=who.actor, entry_id=entry_id, data=body)
-        if form.get("action") == "submit":
+        submitting = form.get("action") == "submit"
+        if submitting:
             service.submit_progress(db, actor=who.actor, entry_id=entry_id)
-        return redirect(f"/console/plan/progress/{entry_id}", request)
+        return redirect(f"/console/plan/progress/{entry_id}", request,
+                        flash=UPDATE_SUBMITTED if submitting else UPDATE_SAVED)
     except ValidationError as exc:
         errors = _errors(exc)
     except HarbourError as exc:
@@ -263,7 +274,7 @@ async def review(request: Request, who: Who, db: DB, entry_id: IdPath):
     try:
         body = ReviewBody.model_validate({"decision": form.get("decision"), "note": form.get("note")})
         service.review_progress(db, actor=who.actor, entry_id=entry_id, data=body)
-        return redirect("/console/plan/review", request)
+        return redirect("/console/plan/review", request, flash=UPDATE_REVIEWED[body.decision.value])
     except ValidationError as exc:
         errors = _errors(exc)
     except HarbourError as exc:

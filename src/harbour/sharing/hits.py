@@ -30,7 +30,7 @@ from harbour.core.db import utcnow
 from harbour.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from harbour.core.i18n import N_
 from harbour.sharing import access, rls
-from harbour.sharing.choices import LEVEL_RANK, STEWARD_ROLES
+from harbour.sharing.choices import LEVEL_RANK, STEWARD_ROLES, Purpose
 from harbour.sharing.models import DisclosureRequest, Hit, Match, Person
 
 
@@ -176,6 +176,32 @@ def request_disclosure(db: Session, *, actor: Actor, hit_id: int, purpose: str, 
     audit(db, actor, "request_disclosure", "sharing_disclosure_request", req.id, purpose=purpose,
           detail={"hit": hit.id, "owner_agency": hit.other_agency_id, "level": level})
     return req
+
+
+def request_choices(db: Session, *, actor: Actor, hit_id: int) -> dict[str, str]:
+    """What a disclosure request about this hit may ask, for the form: each purpose for which an agreement in
+    force allows more than hit/no-hit, with the most it allows (``{"investigation": "summary"}``).  Asks
+    :func:`access.level`, the rule :func:`request_disclosure` applies; decides nothing itself."""
+    hit = get_hit(db, actor=actor, hit_id=hit_id)
+    if hit.status == "withdrawn":
+        return {}
+    out: dict[str, str] = {}
+    for purpose in Purpose.codes():
+        allowed = access.level(db, hit.agency_id, hit.other_agency_id, hit.category, purpose)
+        if allowed is not None and LEVEL_RANK[allowed] > LEVEL_RANK["hit"]:
+            out[purpose] = allowed.value
+    return out
+
+
+def decision_level(db: Session, *, actor: Actor, request_id: int) -> str | None:
+    """The most the owner's data steward may approve for this request now: what was asked, capped by what the
+    agreement in force allows for its purpose (None: no agreement allows more than hit/no-hit; deny only).
+    The rule :func:`decide` applies, asked for the form."""
+    req = get_request(db, actor=actor, request_id=request_id)
+    allowed = access.level(db, req.requester_agency_id, req.owner_agency_id, req.category, req.purpose)
+    if allowed is None or LEVEL_RANK[allowed] <= LEVEL_RANK["hit"]:
+        return None
+    return min(req.level_requested, allowed.value, key=lambda lv: LEVEL_RANK[lv])
 
 
 def requests_for(db: Session, *, actor: Actor, direction: str = "incoming", status: str | None = None) -> list:

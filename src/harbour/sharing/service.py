@@ -26,12 +26,14 @@ from harbour.sharing.agencies import (  # noqa: F401
 from harbour.sharing.agreements import as_read, create_agreement, get_agreement, list_agreements, set_status  # noqa: F401
 from harbour.sharing.hits import (  # noqa: F401
     decide,
+    decision_level,
     disclosure,
     get_hit,
     get_request,
     hit_view,
     inbox,
     mark,
+    request_choices,
     request_disclosure,
     requests_for,
     withdraw,

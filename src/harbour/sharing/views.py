@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi import Path as PathParam
 from sqlalchemy.orm import Session
 
+from harbour.core import flash
 from harbour.core.choices import Province, Role
 from harbour.core.errors import Forbidden, HarbourError, ValidationFailed
 from harbour.core.i18n import N_, gettext
@@ -20,6 +21,7 @@ from harbour.sharing import hits as hits_service
 from harbour.sharing import service
 from harbour.sharing.choices import (
     AGENCY_CODE_PATTERN,
+    LEVEL_RANK,
     OFFENCES,
     RECORD_ID_PATTERN,
     AgencyKind,
@@ -46,6 +48,19 @@ Who = WebUser
 Code = Annotated[str, PathParam(pattern=AGENCY_CODE_PATTERN)]
 RecordId = Annotated[str, PathParam(pattern=RECORD_ID_PATTERN)]
 BASE = "/console/sharing"
+
+HIT_CLOSED = flash.message("sharing.hit_closed", N_("Hit closed."))
+HIT_UPDATED = flash.message("sharing.hit_updated", N_("Hit updated."))
+REQUEST_SENT = flash.message("sharing.request_sent", N_("Disclosure request sent."))
+DECIDED = {"approved": flash.message("sharing.request_approved", N_("Decision recorded: approved.")),
+           "denied": flash.message("sharing.request_denied", N_("Decision recorded: denied."))}
+REQUEST_WITHDRAWN = flash.message("sharing.request_withdrawn", N_("Request withdrawn."))
+UPLOAD_DONE = flash.message("sharing.upload_done", N_("Upload finished: the row report is below."))
+AGREEMENT_SAVED = flash.message("sharing.agreement_saved", N_("Agreement saved."))
+AGREEMENT_STATUS = flash.message("sharing.agreement_status", N_("Agreement status changed."))
+AGENCY_ADDED = flash.message("sharing.agency_added", N_("Agency added."))
+MEMBER_ADDED = flash.message("sharing.member_added", N_("Member added."))
+MEMBER_REMOVED = flash.message("sharing.member_removed", N_("Member removed."))
 FIELD_LABELS = {
     "record_id": N_("Record id"), "source_system": N_("Source system"), "updated_at": N_("Last updated (UTC)"),
     "sex": N_("Sex"), "year_of_birth": N_("Year of birth"), "province": N_("Province or territory"),
@@ -100,36 +115,61 @@ def hits_page(request: Request, db: DB, who: Who,
     return _page(request, db, who, "hits.html", hits=hits, status=status or "")
 
 
-@router.get(BASE + "/hits/{hit_id}")
-def hit_page(request: Request, db: DB, who: Who, hit_id: IdPath, form_errors: dict | None = None):
+def _hit_page(request: Request, db: Session, who: Principal, hit_id: int, *, status_code: int = 200,
+              form: dict | None = None, errors: dict | None = None, form_error: str | None = None):
+    """The hit, and the disclosure request form offering only what the agreements in force allow (the sharing
+    service says which purposes, and the most each may ask for)."""
     hit = service.get_hit(db, actor=who.actor, hit_id=hit_id)
     if hit.status == "new":
         service.mark(db, actor=who.actor, hit_id=hit.id, status="seen")
         db.commit()
     requests = [r for r in service.requests_for(db, actor=who.actor, direction="outgoing") if r.hit_id == hit.id]
-    return _page(request, db, who, "hit.html", hit=service.hit_view(hit), requests=requests,
-                 purposes=Purpose.options(), errors=form_errors or {})
+    choices = service.request_choices(db, actor=who.actor, hit_id=hit.id)
+    level_label = dict(DisclosureLevel.options())
+    purposes = [(code, gettext(N_("%(purpose)s (up to: %(level)s)"), purpose=label, level=level_label[choices[code]]))
+                for code, label in Purpose.options() if code in choices]
+    most = max(choices.values(), key=lambda lv: LEVEL_RANK[lv], default=None)
+    levels = [(code, label) for code, label in DisclosureLevel.options()
+              if most and LEVEL_RANK["summary"] <= LEVEL_RANK[code] <= LEVEL_RANK[most]]
+    return _page(request, db, who, "hit.html", status_code=status_code, hit=service.hit_view(hit), requests=requests,
+                 purposes=purposes, levels=levels, form=form or {}, errors=errors or {}, form_error=form_error)
+
+
+@router.get(BASE + "/hits/{hit_id}")
+def hit_page(request: Request, db: DB, who: Who, hit_id: IdPath):
+    return _hit_page(request, db, who, hit_id)
 
 
 @router.post(BASE + "/hits/{hit_id}/status")
 async def hit_status(request: Request, db: DB, who: Who, hit_id: IdPath):
     form = await request.form()
-    service.mark(db, actor=who.actor, hit_id=hit_id, status=str(form.get("status", "")))
+    status = str(form.get("status", ""))
+    service.mark(db, actor=who.actor, hit_id=hit_id, status=status)
     db.commit()
-    return redirect(f"{BASE}/hits/{hit_id}", request)
+    return redirect(f"{BASE}/hits/{hit_id}", request, flash=HIT_CLOSED if status == "closed" else HIT_UPDATED)
 
 
 @router.post(BASE + "/hits/{hit_id}/request")
 async def hit_request(request: Request, db: DB, who: Who, hit_id: IdPath):
     form = await request.form()
+    typed = {k: str(form.get(k) or "")[:4000] for k in ("purpose", "level", "justification")}
+    service.get_hit(db, actor=who.actor, hit_id=hit_id)  # someone who may not see the hit gets 403/404 here
     data, errors = parse_form(DisclosureRequestCreate, form)
     if errors:
         db.rollback()
-        return hit_page(request, db, who, hit_id, form_errors=errors)
-    req = service.request_disclosure(db, actor=who.actor, hit_id=hit_id, purpose=data.purpose.value, level=data.level,
-                                     justification=data.justification)
+        return _hit_page(request, db, who, hit_id, status_code=422, form=typed, errors=errors,
+                         form_error=gettext(N_("Please correct the highlighted fields.")))
+    try:
+        req = service.request_disclosure(db, actor=who.actor, hit_id=hit_id, purpose=data.purpose.value,
+                                         level=data.level, justification=data.justification)
+    except HarbourError as exc:  # the agreement refuses it, or a request already waits: say why, keep the form
+        db.rollback()
+        if exc.status_code == 404:
+            raise
+        return _hit_page(request, db, who, hit_id, status_code=exc.status_code, form=typed,
+                         errors={k: gettext(v) for k, v in exc.fields.items()}, form_error=exc.text())
     db.commit()
-    return redirect(f"{BASE}/requests/{req.id}", request)
+    return redirect(f"{BASE}/requests/{req.id}", request, flash=REQUEST_SENT)
 
 
 # -- disclosure requests -------------------------------------------------------------------------------
@@ -140,8 +180,8 @@ def requests_page(request: Request, db: DB, who: Who):
     return _page(request, db, who, "requests.html", incoming=incoming, outgoing=outgoing)
 
 
-@router.get(BASE + "/requests/{request_id}")
-def request_page(request: Request, db: DB, who: Who, request_id: IdPath, form_errors: dict | None = None):
+def _request_page(request: Request, db: Session, who: Principal, request_id: int, *, status_code: int = 200,
+                  form: dict | None = None, errors: dict | None = None, form_error: str | None = None):
     actor = who.actor
     req = service.get_request(db, actor=actor, request_id=request_id)
     agency = service.agency_of(db, actor)
@@ -155,27 +195,49 @@ def request_page(request: Request, db: DB, who: Who, request_id: IdPath, form_er
             db.rollback()
             error = exc.text()
     owner_record = hits_service.owner_record_id(db, req) if mine_to_decide else None
-    return _page(request, db, who, "request.html", req=req, mine_to_decide=mine_to_decide, disclosed=disclosed,
-                 disclosure_error=error, owner_record=owner_record, errors=form_errors or {})
+    levels = []
+    if mine_to_decide and req.status == "pending":  # the steward approves up to what was asked and is allowed
+        most = service.decision_level(db, actor=actor, request_id=req.id)
+        levels = [(code, label) for code, label in DisclosureLevel.options()
+                  if most and LEVEL_RANK["summary"] <= LEVEL_RANK[code] <= LEVEL_RANK[most]]
+    return _page(request, db, who, "request.html", status_code=status_code, req=req, mine_to_decide=mine_to_decide,
+                 disclosed=disclosed, disclosure_error=error, owner_record=owner_record, levels=levels,
+                 form=form or {"level": req.level_requested}, errors=errors or {}, form_error=form_error)
+
+
+@router.get(BASE + "/requests/{request_id}")
+def request_page(request: Request, db: DB, who: Who, request_id: IdPath):
+    return _request_page(request, db, who, request_id)
 
 
 @router.post(BASE + "/requests/{request_id}/decision")
 async def request_decision(request: Request, db: DB, who: Who, request_id: IdPath):
     form = await request.form()
+    typed = {k: str(form.get(k) or "")[:4000] for k in ("decision", "level", "note")}
+    service.get_request(db, actor=who.actor, request_id=request_id)  # 403/404 before anything else
     data, errors = parse_form(DecisionBody, form)
     if errors:
         db.rollback()
-        return request_page(request, db, who, request_id, form_errors=errors)
-    service.decide(db, actor=who.actor, request_id=request_id, decision=data.decision, level=data.level, note=data.note)
+        return _request_page(request, db, who, request_id, status_code=422, form=typed, errors=errors,
+                             form_error=gettext(N_("Please correct the highlighted fields.")))
+    try:
+        req = service.decide(db, actor=who.actor, request_id=request_id, decision=data.decision, level=data.level,
+                             note=data.note)
+    except HarbourError as exc:  # more than asked or allowed, or decided already: say why, keep the form
+        db.rollback()
+        if exc.status_code == 404:
+            raise
+        return _request_page(request, db, who, request_id, status_code=exc.status_code, form=typed,
+                             errors={k: gettext(v) for k, v in exc.fields.items()}, form_error=exc.text())
     db.commit()
-    return redirect(f"{BASE}/requests/{request_id}", request)
+    return redirect(f"{BASE}/requests/{request_id}", request, flash=DECIDED.get(req.status))
 
 
 @router.post(BASE + "/requests/{request_id}/withdraw")
 def request_withdraw(request: Request, db: DB, who: Who, request_id: IdPath):
     service.withdraw(db, actor=who.actor, request_id=request_id)
     db.commit()
-    return redirect(f"{BASE}/requests/{request_id}", request)
+    return redirect(f"{BASE}/requests/{request_id}", request, flash=REQUEST_WITHDRAWN)
 
 
 # -- records ---------------------------------------------------------------------------------------------
@@ -228,7 +290,7 @@ async def ingest_upload(request: Request, db: DB, who: Who, tasks: BackgroundTas
                      categories=RecordCategory.options(), batch=None, error=exc.text())
     if record_type == "person" and batch.rows_created + batch.rows_updated:
         tasks.add_task(relink_quietly, request.app.state.sessionmaker)
-    return redirect(f"{BASE}/batches/{batch.id}", request)
+    return redirect(f"{BASE}/batches/{batch.id}", request, flash=UPLOAD_DONE)
 
 
 @router.get(BASE + "/batches/{batch_id}")
@@ -279,7 +341,7 @@ async def agreement_create(request: Request, db: DB, who: Who):
         return _agreement_form(request, db, who, errors=errors, values=values, status_code=422)
     agreement = service.create_agreement(db, actor=who.actor, data=data)
     db.commit()
-    return redirect(f"{BASE}/agreements/{agreement.id}", request)
+    return redirect(f"{BASE}/agreements/{agreement.id}", request, flash=AGREEMENT_SAVED)
 
 
 @router.get(BASE + "/agreements/{agreement_id}")
@@ -296,7 +358,7 @@ async def agreement_status(request: Request, db: DB, who: Who, agreement_id: IdP
         raise ValidationFailed(N_("Choose one of the listed options."))
     service.set_status(db, actor=who.actor, agreement_id=agreement_id, data=data)
     db.commit()
-    return redirect(f"{BASE}/agreements/{agreement_id}", request)
+    return redirect(f"{BASE}/agreements/{agreement_id}", request, flash=AGREEMENT_STATUS)
 
 
 # -- agencies (administrators) ---------------------------------------------------------------------------
@@ -322,7 +384,7 @@ async def agency_create(request: Request, db: DB, who: Who):
                      errors=errors, values=dict(form))
     service.create_agency(db, actor=who.actor, data=data)
     db.commit()
-    return redirect(f"{BASE}/agencies/{data.code}", request)
+    return redirect(f"{BASE}/agencies/{data.code}", request, flash=AGENCY_ADDED)
 
 
 @router.get(BASE + "/agencies/{code}")
@@ -337,12 +399,13 @@ def agency_page(request: Request, db: DB, who: Who, code: Code):
 async def agency_member(request: Request, db: DB, who: Who, code: Code):
     form = await request.form()
     username = str(form.get("username") or "").strip()[:80]
-    if form.get("action") == "remove":
+    removing = form.get("action") == "remove"
+    if removing:
         service.remove_member(db, actor=who.actor, code=code, username=username)
     else:
         service.add_member(db, actor=who.actor, code=code, username=username)
     db.commit()
-    return redirect(f"{BASE}/agencies/{code}", request)
+    return redirect(f"{BASE}/agencies/{code}", request, flash=MEMBER_REMOVED if removing else MEMBER_ADDED)
 
 
 @router.post(BASE + "/relink")

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
+from harbour.core import flash
 from harbour.core.errors import NotFound
 from harbour.core.i18n import N_, current_language, gettext
 from harbour.core.security import DbSession, WebUser, verify_csrf
@@ -41,6 +42,7 @@ FILE_TITLES = {f"{t.key}.csv": t.title for t in TABLES} | {
     "release.json": N_("Every table with its labels (JSON)"),
     "datapackage.json": N_("Data package description (Frictionless Data, JSON)"),
 }
+STORE_REBUILT = flash.message("stats.store_rebuilt", N_("Statistics rebuilt from the latest records."))
 
 _figures: OrderedDict[tuple, list[charts.Figure]] = OrderedDict()
 _figures_lock = threading.Lock()
@@ -163,7 +165,7 @@ def internal_dashboard(request: Request, db: DbSession, who: WebUser, year: Year
 @router.post("/console/statistics/rebuild")
 def rebuild(request: Request, db: DbSession, who: WebUser):
     service.build_store(db, request.app.state.settings, actor=who.actor)
-    return redirect("/console/statistics", request)
+    return redirect("/console/statistics", request, flash=STORE_REBUILT)
 
 
 @router.get("/statistics/standard")

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from harbour.core import ratelimit, security
+from harbour.core import flash, ratelimit, security
 from harbour.core.choices import Province, Role, scopes_for_role
 from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, current_language, gettext
@@ -22,6 +22,16 @@ from harbour.hotline import service as hotline
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 DB = DbSession
 Who = WebUser
+
+SIGNED_OUT = flash.message("account.signed_out", N_("You have signed out."))
+TOKEN_REVOKED = flash.message("account.token_revoked", N_("Token revoked."))
+LANGUAGE_SAVED = flash.message("account.language_saved", N_("Language saved."))
+TIME_ZONE_SAVED = flash.message("account.time_zone_saved", N_("Time zone saved."))
+TOTP_OFF = flash.message("account.totp_off", N_("Two-step verification turned off."))
+POLICY_SAVED = flash.message("admin.policy_saved", N_("Sign-in policy saved."))
+ACCOUNT_UNLOCKED = flash.message("admin.account_unlocked", N_("Account unlocked."))
+ACCOUNT_ENABLED = flash.message("admin.account_enabled", N_("Account enabled."))
+ACCOUNT_DISABLED = flash.message("admin.account_disabled", N_("Account disabled."))
 
 
 # -- public pages -------------------------------------------------------------
@@ -173,7 +183,7 @@ def logout(request: Request, db: DB):
     if ws is not None:
         security.end_session(db, ws)
         db.commit()
-    response = redirect("/login")
+    response = redirect("/login", request, flash=SIGNED_OUT)
     response.delete_cookie(security.SESSION_COOKIE, path="/")
     return response
 
@@ -224,7 +234,7 @@ def create_token(request: Request, db: DB, who: Who, name: Annotated[str, Form(m
 def revoke_token(request: Request, db: DB, who: Who, token_id: IdPath):
     security.revoke_own_token(db, actor=who.actor, token_id=token_id)
     db.commit()
-    return redirect("/account", request)
+    return redirect("/account", request, flash=TOKEN_REVOKED)
 
 
 @router.post("/account/language")
@@ -232,8 +242,7 @@ def set_language(request: Request, db: DB, who: Who, language: Annotated[str, Fo
     if language in ("en", "fr"):
         who.user.preferred_language = language
         db.commit()
-    response = redirect("/account?lang=" + (language if language in ("en", "fr") else "en"))
-    return response
+    return redirect("/account?lang=" + (language if language in ("en", "fr") else "en"), request, flash=LANGUAGE_SAVED)
 
 
 @router.post("/account/time-zone")
@@ -245,14 +254,14 @@ def set_time_zone(request: Request, db: DB, who: Who, time_zone: Annotated[str, 
         return render(request, "auth/account.html", _account_ctx(db, who, zone_errors={"time_zone": exc.text()}),
                       status_code=422)
     db.commit()
-    return redirect("/account", request)
+    return redirect("/account", request, flash=TIME_ZONE_SAVED)
 
 
 @router.post("/account/totp/disable")
 def totp_disable(request: Request, db: DB, who: Who):
     security.disable_totp(db, user=who.user)
     db.commit()
-    return redirect("/account")
+    return redirect("/account", request, flash=TOTP_OFF)
 
 
 @router.post("/account/totp/enable")
@@ -276,18 +285,18 @@ def admin(request: Request, db: DB, who: Who):
 def admin_role_totp(request: Request, db: DB, who: Who, role: str, require: Annotated[str, Form()] = ""):
     security.set_role_policy(db, actor=who.actor, role=role, require_totp=require == "on")
     db.commit()
-    return redirect("/admin", request)
+    return redirect("/admin", request, flash=POLICY_SAVED)
 
 
 @router.post("/admin/users/{user_id}/unlock")
 def admin_unlock(request: Request, db: DB, who: Who, user_id: IdPath):
     security.unlock_user(db, actor=who.actor, user_id=user_id)
     db.commit()
-    return redirect("/admin", request)
+    return redirect("/admin", request, flash=ACCOUNT_UNLOCKED)
 
 
 @router.post("/admin/users/{user_id}/active")
 def admin_active(request: Request, db: DB, who: Who, user_id: IdPath, active: Annotated[str, Form()] = ""):
     security.set_user_active(db, actor=who.actor, user_id=user_id, active=active == "on")
     db.commit()
-    return redirect("/admin", request)
+    return redirect("/admin", request, flash=ACCOUNT_ENABLED if active == "on" else ACCOUNT_DISABLED)

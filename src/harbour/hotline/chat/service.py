@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,7 @@ from harbour.hotline import service as hotline
 from harbour.hotline.chat.choices import NOTICES, ChatStatus, CloseReason, Sender
 from harbour.hotline.chat.models import ChatAvailability, ChatBlock, ChatMessage, ChatSession, ChatTranscript
 from harbour.hotline.choices import Channel
-from harbour.hotline.schemas import CaseCreate, ContactCreate
+from harbour.hotline.schemas import CaseCreate, ChatContactDetails, ContactCreate
 
 Events = list[tuple[str, dict]]
 PRESENCE = timedelta(minutes=3)  # an available advocate whose console has not been seen for this long is off duty
@@ -448,8 +449,18 @@ def transcript_text(db: Session, chat: ChatSession) -> tuple[str, int]:
 
 
 @atomic
-def convert_to_case(db: Session, *, actor: Actor, chat_id: int):
-    """Turn the chat into a hotline contact (channel web chat) and a case, with the transcript attached."""
+def convert_to_case(db: Session, *, actor: Actor, chat_id: int, details: ChatContactDetails | dict | None = None):
+    """Turn the chat into a hotline contact (channel web chat) and a case, with the transcript attached.  The
+    contact carries the classification and place the advocate chose (``details``); the case takes its place
+    from the contact, as every case opened from a contact does."""
+    if not isinstance(details, ChatContactDetails):
+        try:
+            details = ChatContactDetails.model_validate(details or {})
+        except PydanticValidationError as exc:
+            raise ValidationFailed(N_(
+                "Choose the classification and province from the lists, and keep the city under 120 characters."),
+                                   fields={str(e["loc"][0]): N_("Choose one of the listed options.")
+                                           for e in exc.errors() if e.get("loc")}) from exc
     chat = _load(db, chat_id)
     _may_handle(actor, chat)
     if chat.case_id is not None:
@@ -460,6 +471,7 @@ def convert_to_case(db: Session, *, actor: Actor, chat_id: int):
     end_at = chat.closed_at or utcnow()
     contact, _matches = hotline.create_contact(db, actor=actor, data=ContactCreate(
         channel=Channel.web_chat, received_at=chat.queued_at, language=chat.language, anonymous=True,
+        classification=details.classification, province=details.province, city=details.city,
         duration_seconds=min(86_400, int((end_at - (chat.taken_at or chat.queued_at)).total_seconds())),
         summary=gettext(N_("Web chat %(reference)s: the transcript is attached to the case."),
                         reference=chat.reference)))

@@ -7,19 +7,30 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 
+from harbour.core import flash
+from harbour.core.choices import Province
 from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, gettext, reset_language, set_language
 from harbour.core.security import DbSession, WebUser, verify_csrf
 from harbour.core.types import IdPath
-from harbour.core.web import redirect, render
+from harbour.core.web import parse_form, redirect, render
 from harbour.hotline import service as hotline
 from harbour.hotline.chat import service
 from harbour.hotline.chat.choices import NOTICES, ChatStatus, CloseReason
 from harbour.hotline.chat.ws import CHAT_COOKIE, publish_all
+from harbour.hotline.choices import Classification
+from harbour.hotline.schemas import ChatContactDetails
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 DB = DbSession
 Who = WebUser
+
+AVAILABILITY_SAVED = flash.message("chat.availability_saved", N_("Availability saved."))
+CHAT_TAKEN = flash.message("chat.taken", N_("Chat taken: it is under My chats."))
+CHAT_TRANSFERRED = flash.message("chat.transferred", N_("Chat transferred."))
+CHAT_ENDED = flash.message("chat.ended", N_("Chat ended."))
+CHAT_BLOCKED = flash.message("chat.blocked", N_("Chat ended and the visitor blocked."))
+CHAT_CASE_OPENED = flash.message("chat.case_opened", N_("Chat saved as a contact, and a case opened."))
 
 
 def notices(settings) -> dict[str, str]:
@@ -92,7 +103,8 @@ async def chat_end(request: Request, db: DB):
 
 
 # -- console --------------------------------------------------------------------------
-def _console(request: Request, db, who, *, status_code: int = 200, error: str | None = None):
+def _console(request: Request, db, who, *, status_code: int = 200, error: str | None = None,
+             case_form: dict | None = None):
     actor = who.actor
     service.touch(db, actor=actor)
     mine = service.my_chats(db, actor=actor)
@@ -103,6 +115,8 @@ def _console(request: Request, db, who, *, status_code: int = 200, error: str | 
         "colleagues": [u for u in hotline.hotline_staff(db) if u.id != actor.id],
         "notices": notices(request.app.state.settings), "error": error, "reasons": dict(CloseReason.options()),
         "max_chars": request.app.state.settings.chat_max_chars,
+        "classifications": Classification.options(), "provinces": Province.options(),
+        "case_form": case_form or {"classification": Classification.potential_case.value},
     }, status_code=status_code)
 
 
@@ -122,7 +136,7 @@ def queue_count(request: Request, db: DB, who: Who):
     return render(request, "hotline/_chat_count.html", {"count": service.waiting_count(db, actor=who.actor)})
 
 
-async def _act(request: Request, db, who, fn, *, then: str = "/console/chat"):
+async def _act(request: Request, db, who, fn, *, done: flash.Message, then: str = "/console/chat"):
     try:
         result = await run_in_threadpool(fn)
     except HarbourError as exc:
@@ -132,18 +146,19 @@ async def _act(request: Request, db, who, fn, *, then: str = "/console/chat"):
         return _console(request, db, who, status_code=exc.status_code, error=exc.text())
     events = result[1] if isinstance(result, tuple) else result
     await publish_all(request.app, events or [])
-    return redirect(then, request)
+    return redirect(then, request, flash=done)
 
 
 @router.post("/console/chat/availability")
 async def set_availability(request: Request, db: DB, who: Who, available: Annotated[str, Form(max_length=5)] = ""):
-    return await _act(request, db, who, lambda: service.set_available(db, actor=who.actor, available=available == "on"))
+    return await _act(request, db, who, lambda: service.set_available(db, actor=who.actor, available=available == "on"),
+                      done=AVAILABILITY_SAVED)
 
 
 @router.post("/console/chat/{chat_id}/take")
 async def take(request: Request, db: DB, who: Who, chat_id: IdPath):
     return await _act(request, db, who, lambda: service.take(db, actor=who.actor, chat_id=chat_id),
-                      then=f"/console/chat#chat-{chat_id}")
+                      done=CHAT_TAKEN, then=f"/console/chat#chat-{chat_id}")
 
 
 @router.post("/console/chat/{chat_id}/transfer")
@@ -152,32 +167,40 @@ async def transfer(request: Request, db: DB, who: Who, chat_id: IdPath,
     if not to_user_id.isdigit():
         return _console(request, db, who, status_code=422, error=gettext(N_("Choose a colleague.")))
     return await _act(request, db, who, lambda: service.transfer(db, actor=who.actor, chat_id=chat_id,
-                                                                 to_user_id=int(to_user_id)))
+                                                                 to_user_id=int(to_user_id)), done=CHAT_TRANSFERRED)
 
 
 @router.post("/console/chat/{chat_id}/end")
 async def end(request: Request, db: DB, who: Who, chat_id: IdPath):
     settings = request.app.state.settings
-    return await _act(request, db, who, lambda: service.end(db, settings, actor=who.actor, chat_id=chat_id))
+    return await _act(request, db, who, lambda: service.end(db, settings, actor=who.actor, chat_id=chat_id),
+                      done=CHAT_ENDED)
 
 
 @router.post("/console/chat/{chat_id}/block")
 async def block(request: Request, db: DB, who: Who, chat_id: IdPath):
     settings = request.app.state.settings
     return await _act(request, db, who, lambda: service.end(db, settings, actor=who.actor, chat_id=chat_id,
-                                                            block=True))
+                                                            block=True), done=CHAT_BLOCKED)
 
 
 @router.post("/console/chat/{chat_id}/case")
-def to_case(request: Request, db: DB, who: Who, chat_id: IdPath):
+async def to_case(request: Request, db: DB, who: Who, chat_id: IdPath):
+    form = await request.form()
+    typed = {k: str(form.get(k) or "")[:200] for k in ("classification", "province", "city")}
+    details, errors = parse_form(ChatContactDetails, form)
+    if errors:
+        return _console(request, db, who, status_code=422, case_form=typed, error=gettext(N_(
+            "Choose the classification and province from the lists, and keep the city under 120 characters.")))
     try:
-        _contact, case, _transcript = service.convert_to_case(db, actor=who.actor, chat_id=chat_id)
+        _contact, case, _transcript = await run_in_threadpool(
+            service.convert_to_case, db, actor=who.actor, chat_id=chat_id, details=details)
     except HarbourError as exc:
         if exc.status_code in (403, 404):
             raise
         db.rollback()
-        return _console(request, db, who, status_code=exc.status_code, error=exc.text())
-    return redirect(f"/console/cases/{case.id}", request)
+        return _console(request, db, who, status_code=exc.status_code, error=exc.text(), case_form=typed)
+    return redirect(f"/console/cases/{case.id}", request, flash=CHAT_CASE_OPENED)
 
 
 @router.get("/console/chat/transcripts/{transcript_id}")

@@ -226,7 +226,7 @@
     var textarea = panel.querySelector("textarea");
     textarea.id = "chat-input-" + id;
     panel.querySelector("form[data-chat-send] label").setAttribute("for", textarea.id);
-    var select = panel.querySelector("select");
+    var select = panel.querySelector('form[data-action="transfer"] select');
     select.id = "transfer-" + id;
     panel.querySelector('form[data-action="transfer"] label').setAttribute("for", select.id);
     document.getElementById("chat-panels").appendChild(panel);

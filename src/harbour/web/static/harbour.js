@@ -3,7 +3,8 @@
  *
  * 1. Quick exit: click #quick-exit, or press Esc twice within 1 s on a public page.
  * 2. a[data-back]: go back in history when there is one (the href is the fallback).
- * 3. After load, focus the first error summary or invalid field so screen readers announce it.
+ * 3. After load, focus the first error summary or invalid field so screen readers announce it; with no
+ *    error, focus the confirmation of what was just done (#flash), if there is one.
  * 4. After an htmx swap, focus [data-autofocus] (or an error summary) inside the new content.
  */
 (function () {
@@ -96,7 +97,19 @@
   }
 
   describeErrors(document);
-  focusFirstError(document);
+  if (!focusFirstError(document)) {
+    // The confirmation of what was just done (core.flash): read first, and in view.  A URL with a #fragment
+    // moves the focus to its target once the page has loaded, so the confirmation takes it back then.
+    var confirmation = document.querySelector("#flash [data-flash]");
+    if (focusElement(confirmation) && window.location.hash) {
+      window.addEventListener("load", function () {
+        if (document.activeElement !== confirmation &&
+            (!document.activeElement || document.activeElement === body)) {
+          focusElement(confirmation);
+        }
+      });
+    }
+  }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     // htmx fires afterSettle on each settled element: the target for innerHTML swaps,
