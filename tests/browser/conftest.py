@@ -13,6 +13,7 @@ Fixtures (all tests under tests/browser/ may use them):
   Every context aborts requests that leave the live server (and records them in
   ``context.external_requests``): the suite never touches the network.
 - ``shot(page, name)``: full-page PNG in ``test-artifacts/screenshots/<name>.png``.
+- ``HARBOUR_CHAT_START_LIMIT`` is raised on the live server: every visitor in the suite shares 127.0.0.1.
 - ``login(page, username)``: signs a demo user in through the real login form
   (demo passwords are ``<username>-pass``).  Overrides the TestClient ``login`` of tests/conftest.py here.
 - ``axe(page, label="")``: runs axe-core (tests/browser/node_modules, installed by ``make axe``)
@@ -109,6 +110,10 @@ def live_server_env(tmp_path_factory) -> dict:
         "HARBOUR_PORT": str(port),
         "HARBOUR_LOG": str(root / "server.log"),
         "PYTHONUNBUFFERED": "1",
+        # Every visitor in the suite comes from 127.0.0.1: let more than the default 3 chats start per window
+        # (the accessibility, journey and phone-layout tests start theirs; tests/security/test_proxy_and_limits.py
+        # tests the limit itself).
+        "HARBOUR_CHAT_START_LIMIT": "10",
     })
     log = Path(env["HARBOUR_LOG"])
     _run([str(HARBOUR), "db", "upgrade"], env, log)
@@ -205,17 +210,18 @@ def page(new_page):
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _save_shot(page, name: str, *, full_page: bool = True) -> Path:
+def _save_shot(page, name: str, *, full_page: bool = True, **options) -> Path:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "page"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{safe}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    page.screenshot(path=str(path), full_page=full_page, **options)
     return path
 
 
 @pytest.fixture
 def shot():
-    """shot(page, name, full_page=True): save a screenshot as test-artifacts/screenshots/<name>.png."""
+    """shot(page, name, full_page=True, **options): save a screenshot as test-artifacts/screenshots/<name>.png
+    (options go to Playwright's page.screenshot, e.g. scale="css" for one image pixel per CSS pixel)."""
     return _save_shot
 
 

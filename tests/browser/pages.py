@@ -21,6 +21,46 @@ PUBLIC_PAGES = {
     "login": "/login",
 }
 
+# Public pages answered with an error: they carry the public layout and the quick exit too.
+ERROR_PAGES = {"not-found": "/no-such-page"}
+
+# Discovering every plan, chart, report and statistics filter from the pages themselves (all <a>s and <option>s).
+_LINKS = "(sel) => Array.from(document.querySelectorAll(sel), a => a.getAttribute('href'))"
+_OPTIONS = "(sel) => Array.from(document.querySelectorAll(sel), o => o.value)"
+
+
+def every_public_page(page) -> dict[str, str]:
+    """PUBLIC_PAGES plus every page and report a visitor can reach from them, found by following the links
+    and filters on the live server (so a plan or report added later is covered without editing this list):
+
+    every plan listed on /plan, each plan's chart page and each fiscal year's progress report linked from it
+    (HTML; the PDFs are downloads), and /statistics for every option of its year filter and of its
+    province/territory/region filter.  ``page`` is any page on the live server; it is left on /statistics."""
+    found = dict(PUBLIC_PAGES)
+
+    def add(name: str, path: str) -> None:
+        if path not in found.values():
+            found[name] = path
+
+    page.goto("/plan?lang=en")
+    plans = [h for h in page.evaluate(_LINKS, "main h2 a[href^='/plan/']") if h]
+    assert plans, "no plan listed on /plan"
+    for chart in plans:
+        code = chart.rsplit("/", 1)[-1]
+        add(f"plan-{code}", chart)
+        page.goto(f"{chart}?lang=en")
+        reports = [h for h in page.evaluate(_LINKS, f"main a[href^='{chart}/report/']") if not h.endswith(".pdf")]
+        for report in reports:
+            add(f"plan-{code}-report-{report.rsplit('/', 1)[-1]}", report)
+    page.goto("/statistics?lang=en")
+    for year in page.evaluate(_OPTIONS, "select[name=year] option"):
+        if year:  # "" (all years, all of Canada) is /statistics itself
+            add(f"statistics-{year}", f"/statistics?year={year}")
+    for geo in page.evaluate(_OPTIONS, "select[name=province] option"):
+        if geo:
+            add(f"statistics-{geo}", f"/statistics?province={geo}")
+    return found
+
 
 def go_on_duty(advocate) -> None:
     """On the advocate's open /console/chat page: tick "I am available for chats" (saved) if it is not."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup, escape
 
 from harbour.core import flash as flashes
 from harbour.core import i18n, timezones
@@ -54,6 +56,15 @@ def _fmt_dt(ctx, value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return shown.strftime(fmt) + (" " + shown.strftime("%Z") if "%H" in fmt and hasattr(shown, "tzinfo") else "")
 
 
+_WORD_JOINS = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=_)(?=[^_])")
+
+
+def _softbreaks(identifier) -> Markup:
+    """An identifier (``meansOfControlThreatOfLawEnforcement``, ``hte_exploitation_location``) with a <wbr>
+    where its words join, so a narrow table column can wrap it between words instead of widening the page."""
+    return Markup("<wbr>").join(escape(part) for part in _WORD_JOINS.split(str(identifier or "")))
+
+
 def request_zone(request: Request):
     """The time zone this request's pages show and read times in (the user's choice, else the deployment's)."""
     user = getattr(request.state, "web_user", None)
@@ -74,6 +85,7 @@ def _flash_message(ctx) -> str:
 
 env.filters["dt"] = _fmt_dt
 env.globals["flash_message"] = _flash_message
+env.filters["softbreaks"] = _softbreaks
 env.filters["tel"] = lambda number: "+1" + "".join(ch for ch in str(number) if ch.isdigit())[-10:]
 env.globals["role_label"] = _role_label
 env.globals["staff_options"] = lambda staff: [(u.id, u.display_name) for u in staff]

@@ -6,6 +6,8 @@
  * 3. After load, focus the first error summary or invalid field so screen readers announce it; with no
  *    error, focus the confirmation of what was just done (#flash), if there is one.
  * 4. After an htmx swap, focus [data-autofocus] (or an error summary) inside the new content.
+ * 5. Public pages: a table with no scrolling box of its own is put in one (a labelled region), and each
+ *    box (.table-wrap[role=region]) is a keyboard stop only while its table is wider than it.
  */
 (function () {
   "use strict";
@@ -127,4 +129,55 @@
       focusFirstError(target);
     }
   });
+
+  // -- 5. tables scroll in their own box -------------------------------------------
+  // A table wider than the screen must not widen the page: on a phone the fixed quick exit would leave the
+  // screen.  The templates put tables in a box (partials/table.html); this covers any table that is not.
+  function nameOf(table) {
+    var caption = table.querySelector("caption");
+    if (caption && caption.textContent.trim()) { return caption.textContent.trim(); }
+    if (table.getAttribute("aria-label")) { return table.getAttribute("aria-label"); }
+    var name = "";
+    Array.prototype.forEach.call(document.querySelectorAll("main h1, main h2, main h3, main h4"), function (h) {
+      if (h.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING) { name = h.textContent.trim(); }
+    });
+    return name || document.title;
+  }
+
+  function boxTables() {
+    Array.prototype.forEach.call(document.querySelectorAll("main table"), function (table) {
+      if (table.closest(".table-wrap")) { return; }
+      var box = document.createElement("div");
+      box.className = "table-wrap";
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", nameOf(table));
+      table.parentNode.insertBefore(box, table);
+      box.appendChild(table);
+    });
+  }
+
+  function keyboardStops() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap[role=region]"), function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+      } else if (box !== document.activeElement) {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+
+  var pending = false;
+  function later() {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; keyboardStops(); });
+  }
+
+  if (body && body.classList.contains("public")) {
+    boxTables();
+  }
+  keyboardStops();
+  window.addEventListener("resize", later);
+  document.addEventListener("toggle", later, true);  // a table inside <details> is measured once it is open
+  document.addEventListener("htmx:afterSettle", later);
 }());
