@@ -89,7 +89,6 @@ def _vocab() -> dict:
             "need": dict(Need.options()), "purpose": dict(ConsentPurpose.options()),
             "method": dict(ConsentMethod.options()), "task_kind": dict(TaskKind.options()),
             "yes_no": dict(YesNoUnknown.options()),
-            "language": {c: gettext(n) for c, n in LANGUAGE_NAMES.items()},
         },
     }
 

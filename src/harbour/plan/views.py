@@ -143,7 +143,7 @@ def console_home(request: Request, who: Who, db: DB):
 @router.get("/console/plan/review")
 def review_queue(request: Request, who: Who, db: DB):
     queue = service.review_queue(db, actor=who.actor)
-    return _page(request, db, "plan/review_queue.html", active="plan", queue=queue)
+    return _page(request, db, "plan/review_queue.html", active="plan", queue=queue, overseer=True)
 
 
 @router.get("/console/plan/flags")
@@ -155,6 +155,7 @@ def flags(request: Request, who: Who, db: DB, strategy: StrategyCode = None, fis
     rows = service.flags(db, actor=who.actor, strategy_code=code, fiscal_year=fiscal_year, department=department) \
         if code else []
     return _page(request, db, "plan/flags.html", active="plan", rows=rows, strategies=strategies, code=code,
+                 overseer=service.is_overseer(db, who.actor),
                  fiscal_year=fiscal_year or reporting.current_fiscal_year(), department=department)
 
 
@@ -167,6 +168,7 @@ def _deliverable_page(request: Request, db: Session, who: Principal, deliverable
     writing_for = [c for c in d.lead_departments + d.partner_departments if c in mine]
     form = extra.pop("form", None) or {"fiscal_year": reporting.current_fiscal_year(), "department": (writing_for or [""])[0]}
     return _page(request, db, "plan/deliverable.html", status_code=status_code, active="plan", d=d,
+                 overseer=service.is_overseer(db, who.actor),
                  where=service.deliverable_context(db, d), entries=entries, can_write=can_write,
                  writing_for=writing_for, form=form, **extra)
 
@@ -226,6 +228,7 @@ def _progress_page(request: Request, db: Session, who: Principal, entry_id: int,
         "narrative_en": entry.narrative_en, "narrative_fr": entry.narrative_fr,
         "evidence_links": "\n".join(entry.evidence_links), "proposed_status": entry.proposed_status}
     return _page(request, db, "plan/progress.html", status_code=status_code, active="plan", e=entry, d=d,
+                 overseer=service.is_overseer(db, who.actor),
                  where=service.deliverable_context(db, d), can_review=can_review, can_edit=can_edit, form=form,
                  **extra)
 
