@@ -10,8 +10,8 @@ Language codes (ISO 639-1, -2 and -3) are shown by name with :func:`language_nam
 page's language, after the few names Harbour words its own way (``hotline.choices.LANGUAGE_NAMES``: Quebec
 Sign Language, Chinese (Mandarin)...); an unknown code is shown as it is.
 
-French punctuation: :func:`colon` (and :func:`labelled`) put the non-breaking space French wants before a
-colon that a template adds after a translated label; the catalogue itself is checked by
+French punctuation: :func:`punct`, :func:`colon` and :func:`labelled` put the no-break space French wants
+before a colon (or ; ! ?) that a template or the code adds after a translated label; the catalogue itself is checked by
 ``tests/core/test_french_typography.py``.
 """
 
@@ -140,11 +140,17 @@ def language_name(code: str | None, lang: str | None = None, *, in_sentence: boo
 
 
 # -- punctuation -------------------------------------------------------------------------------------------
+def punct(mark: str, lang: str | None = None) -> str:
+    """``:``, ``;``, ``!`` or ``?`` as the page's language writes it after a word: French puts a no-break
+    space before them (`` :``)."""
+    return NBSP + mark if (lang or i18n.current_language()) == "fr" and mark in ":;!?" else mark
+
+
 def colon(lang: str | None = None) -> str:
-    """``:`` in English, ``\u00a0:`` in French (a non-breaking space before it)."""
-    return NBSP + ":" if (lang or i18n.current_language()) == "fr" else ":"
+    """``:`` in English, `` :`` in French (a non-breaking space before it)."""
+    return punct(":", lang)
 
 
 def labelled(label: str, value: str, lang: str | None = None) -> str:
-    """``label: value`` with the page language's spacing (``label : value`` in French)."""
+    """``label: value`` with the page language's spacing (``label : value`` in French)."""
     return f"{label}{colon(lang)} {value}"

@@ -78,6 +78,7 @@ env.filters["language"] = lambda code: formats.language_name(code)
 env.filters["tel"] = lambda number: "+1" + "".join(ch for ch in str(number) if ch.isdigit())[-10:]
 env.globals["role_label"] = _role_label
 env.globals["colon"] = lambda: formats.colon()
+env.globals["punct"] = lambda mark: formats.punct(mark)
 env.globals["staff_options"] = lambda staff: [(u.id, u.display_name) for u in staff]
 env.globals["translate"] = lambda s: i18n.gettext(s) if s else ""
 env.globals["zone_label"] = lambda name: i18n.gettext(timezones.label(timezones.zone(None, name)))

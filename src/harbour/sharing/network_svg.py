@@ -19,6 +19,7 @@ from html import escape
 import altair as alt
 import networkx as nx
 
+from harbour.core import formats
 from harbour.core.i18n import N_, gettext
 from harbour.sharing.network import FULL, HIT, OWN, SUMMARY, Event
 
@@ -114,13 +115,13 @@ def _node_title(data: dict) -> str:
     name = gettext(KIND_STYLE[kind][2])
     if kind == "person":
         name = gettext(LEVEL_STYLE[data["level"]][3])
-        text = f"{name}: {data['label']}"
+        text = formats.labelled(name, data["label"])
         if data["level"] != OWN:
             text += f" — {data['agency_name']}"
     elif kind == "entity":
         text = name
     else:
-        text = f"{name}: {data['label']}"
+        text = formats.labelled(name, data["label"])
     if data.get("provinces"):
         text += f" [{', '.join(sorted(data['provinces']))}]"
     return text
