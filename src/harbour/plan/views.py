@@ -28,7 +28,7 @@ from harbour.core.security import (
 from harbour.core.types import IdPath
 from harbour.core.web import redirect, render
 from harbour.plan import report as plan_report
-from harbour.plan import reporting, service
+from harbour.plan import reporting, service, wording
 from harbour.plan.choices import (
     BADGE_CLASS,
     CODE_PATTERN,
@@ -72,6 +72,7 @@ def _vocab(db: Session) -> dict:
         "decisions": ReviewDecision.options(),
         "departments": {d.code: d for d in service.list_departments(db)},
         "writing_options": lambda codes: [(c, c) for c in codes],
+        "timeline_lines": wording.timeline_lines, "published_status": wording.published_status,
     }
 
 
@@ -80,10 +81,12 @@ def _page(request: Request, db: Session, name: str, status_code: int = 200, **ct
 
 
 def _fiscal_years(strategy) -> list[str]:
+    """The fiscal years a plan reports on, newest first: from its first year to the year it ended (or to the
+    current year while it runs, or if it has no end), never a year after it ended nor one still to come."""
     first = int((strategy.start_fiscal_year or reporting.current_fiscal_year())[:4])
     last = int(reporting.current_fiscal_year()[:4])
     if strategy.end_fiscal_year:
-        last = max(first, min(last, int(strategy.end_fiscal_year[:4]) + 5))
+        last = min(last, int(strategy.end_fiscal_year[:4]))
     return [f"{y}-{y + 1}" for y in range(last, first - 1, -1)]
 
 
