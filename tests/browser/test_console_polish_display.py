@@ -121,3 +121,43 @@ def test_french_progress_report_headers_fit_and_speak_french(new_page, shot, vie
     assert not clipped, f"table headers overflow their cells: {clipped[:10]}"
     page.locator("#chart").scroll_into_view_if_needed()
     shot(page, f"polish-report-fr-{viewport['width']}", full_page=False)
+
+
+ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?)?\b")
+CONSOLE_WALK = {  # demo user → pages, and (list page, link pattern) to open the first item of
+    "demo-advocate": (["/console/contacts", "/console/cases", "/console/tasks", "/console/chat"],
+                      [("/console/cases", r"^/console/cases/\d+$"), ("/console/contacts", r"^/console/contacts/\d+$")]),
+    "demo-supervisor": (["/console/dashboard", "/console/directory/vetting"], []),
+    "demo-provider": (["/portal", "/portal/services"], [("/portal", r"^/portal/referrals/\d+$")]),
+    "demo-coordinator": (["/console/plan", "/console/plan/review", "/console/plan/flags"],
+                         [("/console/plan/review", r"^/console/plan/progress/\d+$")]),
+    "demo-admin": (["/admin", "/console/sharing", "/console/sharing/agreements"], []),
+}
+
+
+@pytest.mark.parametrize("username", list(CONSOLE_WALK))
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_console_pages_show_no_raw_dates_or_times(new_page, login, username, lang):
+    """What a person reads on the console never has an ISO date or time in it: dates and times are written
+    for people (Babel, the page's language).  Attributes such as <time datetime> may keep ISO text."""
+    page = new_page(viewport=DESKTOP)
+    login(page, username)
+    pages, firsts = CONSOLE_WALK[username]
+    visited = []
+    for path in pages:
+        page.goto(f"{path}?lang={lang}")
+        visited.append(path)
+    for list_path, pattern in firsts:
+        page.goto(f"{list_path}?lang={lang}")
+        hrefs = [h for h in page.locator("main a").evaluate_all("(as) => as.map((a) => a.getAttribute('href'))")
+                 if h and re.match(pattern, h)]
+        assert hrefs, f"no item on {list_path}"
+        page.goto(f"{hrefs[0]}?lang={lang}")
+        visited.append(hrefs[0])
+    found = {}
+    for path in visited:
+        page.goto(f"{path}?lang={lang}")
+        raw = ISO_TIME.findall(page.locator("main").inner_text())
+        if raw:
+            found[path] = raw[:5]
+    assert not found, f"raw ISO dates or times on the console ({lang}): {found}"

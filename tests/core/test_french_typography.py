@@ -124,3 +124,24 @@ def test_status_words_agree_with_what_they_describe():
         "Soumise pour examen", "Approuvée", "Renvoyée"]  # une mise à jour
     # the words stay English in English, context or not
     assert HitStatus.closed.label == "Closed" and AgreementStatus.active.label == "Active"
+
+
+def test_shipped_plan_texts_in_french_follow_the_same_rules():
+    import yaml
+
+    faults = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "fr" and isinstance(value, str):
+                    faults.extend(f"{where}: {f}" for f in spacing_faults(value))
+                else:
+                    walk(value, where)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, where)
+
+    for path in sorted((SRC / "plan" / "data").glob("*.yaml")):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+    assert not faults, f"{len(faults)} French spacing faults in the shipped plans:\n" + "\n".join(faults[:20])
