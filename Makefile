@@ -43,7 +43,7 @@ lint: install
 	$(BIN)/ruff check src tests
 
 i18n-extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --sort-by-file --omit-header -o src/harbour/locale/messages.pot src
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1c,2 --sort-by-file --omit-header -o src/harbour/locale/messages.pot src
 
 i18n-update: i18n-extract
 	$(BIN)/pybabel update -i src/harbour/locale/messages.pot -d src/harbour/locale -l fr --no-fuzzy-matching --ignore-obsolete

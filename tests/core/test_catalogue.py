@@ -15,13 +15,13 @@ OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 
 
 def _extracted() -> dict[str, str]:
-    keywords = dict(DEFAULT_KEYWORDS, N_=None)
-    found: dict[str, str] = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    keywords = dict(DEFAULT_KEYWORDS, N_=None, NP_=((1, "c"), 2))
+    found: dict[tuple[str, str | None], str] = {}
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         str(SRC), METHODS, options_map=OPTIONS, keywords=keywords
     ):
         key = message[0] if isinstance(message, tuple) else message
-        found.setdefault(key, filename)
+        found.setdefault((key, context), filename)
     return found
 
 
@@ -29,13 +29,13 @@ def test_every_message_has_a_french_translation():
     with PO.open("rb") as fh:
         catalog = read_po(fh, locale="fr")
     missing = []
-    for msgid, where in sorted(_extracted().items()):
-        entry = catalog.get(msgid)
+    for (msgid, context), where in sorted(_extracted().items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        entry = catalog.get(msgid, context=context)
         text = entry.string if entry else None
         if isinstance(text, tuple):
             text = text[0] if all(text) else ""
         if not text or (entry and entry.fuzzy):
-            missing.append(f"{where}: {msgid!r}")
+            missing.append(f"{where}: {msgid!r}" + (f" (context {context!r})" if context else ""))
     assert not missing, f"{len(missing)} messages lack a French translation:\n" + "\n".join(missing[:40])
 
 

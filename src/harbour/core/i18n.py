@@ -1,7 +1,8 @@
 """English/French with Babel catalogues.
 
 Strings are marked with ``_()`` (translate now, in the request's language) or
-``N_()`` (mark for the catalogue, translate later with ``_()`` when shown).
+``N_()`` (mark for the catalogue, translate later with ``_()`` when shown); ``NP_(context, message)`` marks
+one with a context (``msgctxt``) where French needs another word for the same English one.
 The French catalogue is ``src/harbour/locale/fr/LC_MESSAGES/messages.po``; it is
 compiled in memory at start-up, so no binary .mo file is committed.
 """
@@ -50,7 +51,11 @@ def current_language() -> str:
 
 
 def gettext(message: str, **params) -> str:
-    text = translations(current_language()).gettext(message)
+    context = getattr(message, "context", None)
+    if context:  # marked with NP_: the same English word, a different French one (gender, number)
+        text = translations(current_language()).pgettext(context, message)
+    else:
+        text = translations(current_language()).gettext(message)
     return text % params if params else text
 
 
@@ -66,6 +71,21 @@ _ = gettext
 def N_(message: str) -> str:
     """Mark a string for the catalogue without translating it yet."""
     return message
+
+
+class _InContext(str):
+    """An English message that needs a context to be translated (``msgctxt`` in the catalogue)."""
+
+    context: str = ""
+
+
+def NP_(context: str, message: str) -> str:
+    """Mark a string with a context (``msgctxt``) for the catalogue; :func:`gettext` translates it in that
+    context.  For one English word that French writes differently by what it describes: "Closed" is
+    « Fermé » for a case but « Fermée » for a hit (une concordance)."""
+    marked = _InContext(message)
+    marked.context = context
+    return marked
 
 
 def negotiate(query_lang: str | None, cookie_lang: str | None, accept_language: str | None) -> str:

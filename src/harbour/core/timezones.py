@@ -61,12 +61,15 @@ def utc_iso(value: datetime) -> str:
 
 
 def shown(iso: str, tz: ZoneInfo) -> str:
-    """Stored ISO text as a person reads it in ``tz``: ``2026-01-15 09:30 EST`` (unreadable text as it is)."""
+    """Stored ISO text as a person reads it in ``tz`` and the page's language (``core.formats``):
+    ``Jan 15, 2026, 9:30 a.m. EST`` (unreadable text as it is)."""
+    from harbour.core import formats
+
     try:
-        value = datetime.fromisoformat(iso)
+        datetime.fromisoformat(iso)
     except (TypeError, ValueError):
         return iso or ""
-    return local(value, tz).strftime("%Y-%m-%d %H:%M %Z")
+    return formats.datetime_text(iso, tz)
 
 
 def from_input(value: str, tz: ZoneInfo) -> str:

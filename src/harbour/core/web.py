@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -14,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from markupsafe import Markup, escape
 
 from harbour.core import flash as flashes
-from harbour.core import i18n, timezones
+from harbour.core import formats, i18n, timezones
 from harbour.core.security import CSRF_COOKIE, LANG_COOKIE, LoginRequired
 
 PKG = Path(__file__).resolve().parent.parent
@@ -42,18 +41,26 @@ env.install_gettext_callables(  # type: ignore[attr-defined]
 
 
 @pass_context
-def _fmt_dt(ctx, value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored (UTC) time in the viewer's time zone, with the zone's abbreviation when it shows the hour."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):  # an ISO time from a JSON-shaped view
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
+def _fmt_dt(ctx, value, what: str = "datetime") -> str:
+    """A stored (UTC) time as people read it (``core.formats``): in the page's language and the viewer's zone.
+
+    ``what``: ``datetime`` (date, time and zone, the default), ``seconds`` (the same to the second), ``time``
+    (time of day), ``time_seconds``, or ``date``.  Text that is not a time is shown as it is."""
     tz = ctx.get("tz") or timezones.zone(None, "UTC")
-    shown = timezones.local(value, tz)
-    return shown.strftime(fmt) + (" " + shown.strftime("%Z") if "%H" in fmt and hasattr(shown, "tzinfo") else "")
+    if what.startswith("%"):  # an old strftime-style argument: its nearest equivalent
+        what = ("time_seconds" if "%S" in what else "time") if "%Y" not in what and "%d" not in what else (
+            "seconds" if "%S" in what else "datetime")
+    if what == "date":
+        return formats.date_text(value, tz=tz)
+    if what in ("time", "time_seconds"):
+        return formats.time_text(value, tz, seconds=what == "time_seconds")
+    return formats.datetime_text(value, tz, seconds=what == "seconds")
+
+
+@pass_context
+def _fmt_date(ctx, value) -> str:
+    """A date (or the date of a stored time in the viewer's zone) in the page's language."""
+    return formats.date_text(value, tz=ctx.get("tz") or timezones.zone(None, "UTC"))
 
 
 _WORD_JOINS = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=_)(?=[^_])")
@@ -86,8 +93,12 @@ def _flash_message(ctx) -> str:
 env.filters["dt"] = _fmt_dt
 env.globals["flash_message"] = _flash_message
 env.filters["softbreaks"] = _softbreaks
+env.filters["date"] = _fmt_date
+env.filters["language"] = lambda code: formats.language_name(code)
 env.filters["tel"] = lambda number: "+1" + "".join(ch for ch in str(number) if ch.isdigit())[-10:]
 env.globals["role_label"] = _role_label
+env.globals["colon"] = lambda: formats.colon()
+env.globals["punct"] = lambda mark: formats.punct(mark)
 env.globals["staff_options"] = lambda staff: [(u.id, u.display_name) for u in staff]
 env.globals["translate"] = lambda s: i18n.gettext(s) if s else ""
 env.globals["zone_label"] = lambda name: i18n.gettext(timezones.label(timezones.zone(None, name)))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from harbour.core import formats
 from harbour.core.audit import Actor
 from harbour.core.choices import Province
 from harbour.core.i18n import N_, gettext
@@ -30,7 +31,7 @@ from harbour.directory.choices import (
     VettingStatus,
 )
 from harbour.directory.models import Accessibility, Attribute, Location, Organization, Service, TaxonomyTerm
-from harbour.directory.search import days_phrase, language_name
+from harbour.directory.search import days_phrase
 from harbour.directory.search_index import compile_hours
 
 _ELIGIBILITY = {**{c: "genders" for c in EligibleGender.codes()}, **{c: "statuses" for c in EligibleStatus.codes()},
@@ -192,7 +193,7 @@ def describe_service(db: Session, actor: Actor, svc: Service) -> ServiceDetail:
         organization_name=svc.organization.name, url=svc.url, email=svc.email, alert=svc.alert,
         types=sorted(types, key=lambda c: ServiceType.codes().index(c.code) if c.code in ServiceType.codes() else 99),
         minimum_age=svc.minimum_age, maximum_age=svc.maximum_age, eligibility_description=svc.eligibility_description,
-        languages=[Coded(code=lang.code, label=language_name(lang.code)) for lang in svc.languages if lang.code],
+        languages=[Coded(code=lang.code, label=formats.language_name(lang.code)) for lang in svc.languages if lang.code],
         interpretation_services=svc.interpretation_services, open_24_7=open_24_7,
         hours=[HoursRead(days=list(h.days), opens_at=h.opens, closes_at=h.closes,
                          summary=f"{days_phrase(h.days)} {h.opens}–{h.closes}") for h in shown],

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from harbour.core import formats
 from harbour.core.audit import Actor
 from harbour.core.choices import Province
 from harbour.core.db import atomic, utcnow
@@ -33,7 +34,6 @@ from harbour.directory.choices import EligibleGender, EligibleStatus, ServiceTyp
 from harbour.directory.models import UnmetNeed
 from harbour.directory.schemas import LangCode
 from harbour.directory.search_index import DAY_CODES, Entry
-from harbour.hotline.choices import LANGUAGE_NAMES
 
 UNMET_DEDUP_MINUTES = 10  # the same fruitless search again within this time is one unmet need, not several
 KEEP_CAPITALS = {ServiceType.indigenous_healing, ServiceType.lgbtq, ServiceType.victim_quick_response}
@@ -189,7 +189,8 @@ def need_phrase(code: str) -> str:
 
 
 def language_name(code: str) -> str:
-    return gettext(LANGUAGE_NAMES[code]) if code in LANGUAGE_NAMES else code
+    """A language's name inside a sentence ("Serves in Mohawk", « Offert en mohawk »)."""
+    return formats.language_name(code, in_sentence=True)
 
 
 def age_phrase(delta: timedelta) -> str:

@@ -51,7 +51,6 @@ def _vocab() -> dict:
         "genders": EligibleGender.options(), "statuses": EligibleStatus.options(),
         "survivor_types": SurvivorType.options(), "vetting_statuses": VettingStatus.options(), "radii": RADII,
         "need_labels": dict(ServiceType.options()), "province_labels": dict(Province.options()),
-        "language_labels": {c: gettext(n) for c, n in LANGUAGE_NAMES.items()},
         "area_label": detail.area_label, "capacity_line": search.capacity_line, "failed_org": None,
         "today_iso": today.isoformat(), "next_year_iso": (today + timedelta(days=365)).isoformat(),
     }

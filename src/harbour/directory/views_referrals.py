@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import MultiDict
 
-from harbour.core import flash
+from harbour.core import flash, formats
 from harbour.core.choices import HOTLINE_ROLES
 from harbour.core.db import utcnow
 from harbour.core.errors import HarbourError, ValidationFailed, friendly_message
@@ -31,7 +31,7 @@ from harbour.directory.schemas import (
     ServiceDetailsUpdate,
     WeeklyHours,
 )
-from harbour.hotline.choices import LANGUAGE_NAMES, AgeBand, Gender, Need
+from harbour.hotline.choices import AgeBand, Gender, Need
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 DB = DbSession
@@ -67,7 +67,7 @@ def shared_text(field: str, value) -> str:
     if value in (None, "", []):
         return "—"
     if field == SharedField.language:
-        return gettext(LANGUAGE_NAMES[value]) if value in LANGUAGE_NAMES else str(value)
+        return formats.language_name(value)
     if field == SharedField.needs:
         return ", ".join(_label(Need, v) for v in value)
     if field == SharedField.age_band:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harbour.core import timezones
+from harbour.core import formats, timezones
 from harbour.core.i18n import N_, gettext, ngettext
 from harbour.hotline.choices import (
     AgeBand,
@@ -86,4 +86,4 @@ def describe_event(ev: CaseEvent, tz=None, task_titles: dict[int, str] | None = 
         detail = d.get("summary", "")
         if ev.kind == EventKind.referral_updated and d.get("status"):
             detail += f" · {_label(ReferralStatus, d['status'])}"
-    return f"{title}: {detail}" if detail else title
+    return formats.labelled(title, detail) if detail else title

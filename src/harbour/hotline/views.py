@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from harbour.core import flash, timezones
+from harbour.core import flash, formats, timezones
 from harbour.core.choices import Province
 from harbour.core.errors import HarbourError
 from harbour.core.i18n import N_, gettext
@@ -106,7 +106,6 @@ def _vocab() -> dict:
             "need": dict(Need.options()), "purpose": dict(ConsentPurpose.options()),
             "method": dict(ConsentMethod.options()), "task_kind": dict(TaskKind.options()),
             "yes_no": dict(YesNoUnknown.options()),
-            "language": {c: gettext(n) for c, n in LANGUAGE_NAMES.items()},
         },
     }
 
@@ -330,8 +329,8 @@ async def _case_action(request: Request, who: Principal, db: Session, case_id: i
                 raise
             message, status_code = exc.text(), exc.status_code
     else:
-        message = gettext(N_("Please correct the highlighted fields.")) + " " + "; ".join(
-            f"{k}: {v}" for k, v in errors.items())
+        message = gettext(N_("Please correct the highlighted fields.")) + " " + (formats.punct(";") + " ").join(
+            formats.labelled(k, v) for k, v in errors.items())
     case = service.get_case(db, actor=who.actor, case_id=case_id)
     return _case_page(request, who, db, case, status_code=status_code, form_error=message)
 

@@ -39,10 +39,9 @@ from harbour.core.audit import record as audit
 from harbour.core.choices import Role
 from harbour.core.i18n import N_, gettext, reset_language, set_language
 from harbour.core.web import env
-from harbour.plan import charts, reporting, service
+from harbour.plan import charts, reporting, service, wording
 from harbour.plan.choices import (
     BADGE_CLASS,
-    DeliverableStatus,
     Flag,
     StrategyKind,
     check_fiscal_year,
@@ -219,10 +218,10 @@ def context(data: ReportData, lang: str, figs: list[Figure], *, web: bool = Fals
         "status_label": labels | {None: labels[reporting.NOT_REPORTED]},
         "status_order": [(s, labels[s]) for s in charts.STATUS_ORDER
                          if s != reporting.NOT_REPORTED or data.summary["by_status"].get(s)],
-        "status_label_en": {m.value: m._label for m in DeliverableStatus},  # the printed chart's wording
         "flag_label": dict(Flag.options()), "flag_kinds": Flag.options(),
         "flags_by_department": sorted(by_dept.items()), "badge": BADGE_CLASS, "number": charts.number,
         "percent": charts.percent,
+        "timeline_lines": wording.timeline_lines, "published_status": wording.published_status,
         "pdf_url": f"/plan/{strategy['code']}/report/{fy}.pdf?lang={lang}",
         "csv_url": f"/plan/{strategy['code']}/chart.csv?fiscal_year={fy}",
         **css_context(),

@@ -29,7 +29,7 @@ from harbour.core.security import (
 from harbour.core.types import IdPath
 from harbour.core.web import redirect, render
 from harbour.plan import report as plan_report
-from harbour.plan import reporting, service
+from harbour.plan import reporting, service, wording
 from harbour.plan.choices import (
     BADGE_CLASS,
     CODE_PATTERN,
@@ -80,6 +80,7 @@ def _vocab(db: Session) -> dict:
         "decisions": ReviewDecision.options(),
         "departments": {d.code: d for d in service.list_departments(db)},
         "writing_options": lambda codes: [(c, c) for c in codes],
+        "timeline_lines": wording.timeline_lines, "published_status": wording.published_status,
     }
 
 
@@ -88,10 +89,12 @@ def _page(request: Request, db: Session, name: str, status_code: int = 200, **ct
 
 
 def _fiscal_years(strategy) -> list[str]:
+    """The fiscal years a plan reports on, newest first: from its first year to the year it ended (or to the
+    current year while it runs, or if it has no end), never a year after it ended nor one still to come."""
     first = int((strategy.start_fiscal_year or reporting.current_fiscal_year())[:4])
     last = int(reporting.current_fiscal_year()[:4])
     if strategy.end_fiscal_year:
-        last = max(first, min(last, int(strategy.end_fiscal_year[:4]) + 5))
+        last = min(last, int(strategy.end_fiscal_year[:4]))
     return [f"{y}-{y + 1}" for y in range(last, first - 1, -1)]
 
 
@@ -151,7 +154,7 @@ def console_home(request: Request, who: Who, db: DB):
 @router.get("/console/plan/review")
 def review_queue(request: Request, who: Who, db: DB):
     queue = service.review_queue(db, actor=who.actor)
-    return _page(request, db, "plan/review_queue.html", active="plan", queue=queue)
+    return _page(request, db, "plan/review_queue.html", active="plan", queue=queue, overseer=True)
 
 
 @router.get("/console/plan/flags")
@@ -163,6 +166,7 @@ def flags(request: Request, who: Who, db: DB, strategy: StrategyCode = None, fis
     rows = service.flags(db, actor=who.actor, strategy_code=code, fiscal_year=fiscal_year, department=department) \
         if code else []
     return _page(request, db, "plan/flags.html", active="plan", rows=rows, strategies=strategies, code=code,
+                 overseer=service.is_overseer(db, who.actor),
                  fiscal_year=fiscal_year or reporting.current_fiscal_year(), department=department)
 
 
@@ -175,6 +179,7 @@ def _deliverable_page(request: Request, db: Session, who: Principal, deliverable
     writing_for = [c for c in d.lead_departments + d.partner_departments if c in mine]
     form = extra.pop("form", None) or {"fiscal_year": reporting.current_fiscal_year(), "department": (writing_for or [""])[0]}
     return _page(request, db, "plan/deliverable.html", status_code=status_code, active="plan", d=d,
+                 overseer=service.is_overseer(db, who.actor),
                  where=service.deliverable_context(db, d), entries=entries, can_write=can_write,
                  writing_for=writing_for, form=form, **extra)
 
@@ -235,6 +240,7 @@ def _progress_page(request: Request, db: Session, who: Principal, entry_id: int,
         "narrative_en": entry.narrative_en, "narrative_fr": entry.narrative_fr,
         "evidence_links": "\n".join(entry.evidence_links), "proposed_status": entry.proposed_status}
     return _page(request, db, "plan/progress.html", status_code=status_code, active="plan", e=entry, d=d,
+                 overseer=service.is_overseer(db, who.actor),
                  where=service.deliverable_context(db, d), can_review=can_review, can_edit=can_edit, form=form,
                  **extra)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harbour.core.choices import Choice
-from harbour.core.i18n import N_
+from harbour.core.i18n import N_, NP_
 
 
 class AgencyKind(Choice):
@@ -57,9 +57,9 @@ class AgreementStatus(Choice):
     """Stored states; ``expired`` is computed from the end date and never stored."""
 
     draft = "draft", N_("Draft")
-    active = "active", N_("Active")
-    suspended = "suspended", N_("Suspended")
-    revoked = "revoked", N_("Revoked")
+    active = "active", NP_("agreement", "Active")  # une entente: « Active », « Suspendue », « Révoquée »
+    suspended = "suspended", NP_("agreement", "Suspended")
+    revoked = "revoked", NP_("agreement", "Revoked")
     expired = "expired", N_("Expired")
     not_started = "not_started", N_("Not yet in force")
 
@@ -75,9 +75,9 @@ class Sex(Choice):
 
 
 class HitStatus(Choice):
-    new = "new", N_("New")
-    seen = "seen", N_("Seen")
-    closed = "closed", N_("Closed")
+    new = "new", NP_("hit", "New")
+    seen = "seen", NP_("hit", "Seen")
+    closed = "closed", NP_("hit", "Closed")  # une concordance: « Fermée »
     withdrawn = "withdrawn", N_("Withdrawn: the records no longer match")
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from harbour.core import i18n
+from harbour.core import formats, i18n, timezones
 from harbour.core.choices import HOTLINE_ROLES
 from harbour.core.errors import HarbourError
 from harbour.core.security import CSRF_COOKIE, SESSION_COOKIE, load_session
@@ -236,6 +236,17 @@ class Limiter:
         return "refuse" if len(self.hits) > self.limit else "ok"
 
 
+def _with_times(event: dict, tz, lang: str) -> dict:
+    """A message event (or a welcome/history list of them) with ``time``: when it was sent, as this reader reads
+    it (their zone, their page's language, Babel's format).  The console writes the history it renders with
+    the same function, so every line of a chat shows its time the same way."""
+    if event.get("type") == "message" and event.get("at"):
+        return event | {"time": formats.time_text(event["at"], tz, lang)}
+    if isinstance(event.get("messages"), list):
+        return event | {"messages": [_with_times(m | {"type": "message"}, tz, lang) for m in event["messages"]]}
+    return event
+
+
 def _t(lang: str, message: str, **params) -> str:
     token = i18n.set_language(lang)
     try:
@@ -341,6 +352,7 @@ async def visitor_socket(websocket: WebSocket):
     if not await _hello(websocket, [websocket.cookies.get(CSRF_COOKIE, "")]):
         return
     chat_id, lang = chat.id, chat.language
+    tz = timezones.zone(None, settings.time_zone)  # a visitor has no account: the deployment's zone
     broker = get_broker(app)
     get_queue_places(app).start()
     sub = broker.subscribe(service.ch_chat(chat_id))
@@ -352,8 +364,8 @@ async def visitor_socket(websocket: WebSocket):
 
     try:
         status, place, history = await run_in_threadpool(_in_session, app, snapshot)
-        await websocket.send_json({"type": "welcome", "session": chat_id, "status": status, "place": place,
-                                  "messages": history})
+        await websocket.send_json(_with_times({"type": "welcome", "session": chat_id, "status": status,
+                                               "place": place, "messages": history}, tz, lang))
         if status == ChatStatus.closed:
             await _close(websocket, 1000, "chat closed")
             return
@@ -375,7 +387,7 @@ async def visitor_socket(websocket: WebSocket):
         async def write():
             while True:
                 _channel, event = await sub.get()
-                await websocket.send_json(event)
+                await websocket.send_json(_with_times(event, tz, lang))
                 if event.get("type") == "status" and event.get("status") == ChatStatus.closed:
                     await _close(websocket, 1000, "chat closed")
                     return
@@ -399,7 +411,8 @@ async def advocate_socket(websocket: WebSocket):
         if ws is None or not ws.mfa_passed:
             return None
         user = ws.user
-        return (user.id, user.username, user.role, user.organization, user.preferred_language, ws.csrf_token)
+        return (user.id, user.username, user.role, user.organization, user.preferred_language, ws.csrf_token,
+                user.time_zone)
 
     found = await run_in_threadpool(_in_session, app, who)
     if found is None:
@@ -409,6 +422,7 @@ async def advocate_socket(websocket: WebSocket):
 
     actor = Actor(found[0], found[1], found[2], found[3])
     lang = websocket.cookies.get("harbour_lang") if websocket.cookies.get("harbour_lang") in i18n.LANGUAGES else found[4]
+    tz = timezones.zone(found[6], settings.time_zone)  # as the console page shows times (core.web.request_zone)
     if actor.role not in HOTLINE_ROLES:
         await _close(websocket, 4403, "role")
         return
@@ -437,8 +451,8 @@ async def advocate_socket(websocket: WebSocket):
                     return chat.reference, chat.status, [service.message_event(m) for m in
                                                          service.messages(db, chat_id=chat_id)]
                 reference, status, history = await run_in_threadpool(_in_session, app, load)
-                await websocket.send_json({"type": "history", "session": chat_id, "reference": reference,
-                                           "status": status, "messages": history})
+                await websocket.send_json(_with_times({"type": "history", "session": chat_id, "reference": reference,
+                                                       "status": status, "messages": history}, tz, lang))
             elif kind == "ping":
                 if time.monotonic() - last_ping[0] > PING_WRITE_SECONDS:
                     last_ping[0] = time.monotonic()
@@ -453,7 +467,7 @@ async def advocate_socket(websocket: WebSocket):
                     sub.add(service.ch_chat(event["session"]))
                 elif kind == "unassigned":
                     sub.remove(service.ch_chat(event["session"]))
-                await websocket.send_json(event)
+                await websocket.send_json(_with_times(event, tz, lang))
 
         await _run(websocket, _receive_frames(websocket, settings, lang, handle, per_chat=True), write())
     finally:

@@ -34,12 +34,6 @@
   }
   function say(text) { if (statusEl) { statusEl.textContent = text; } }
 
-  function hhmm(iso) {
-    var d = new Date(iso.indexOf("Z") < 0 && iso.indexOf("+") < 0 ? iso + "Z" : iso);
-    if (isNaN(d)) { return ""; }
-    // the reader's own clock (the server sends UTC)
-    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
-  }
 
   function who(m) {
     if (m.sender === "system") { return t("tSystem"); }
@@ -58,7 +52,10 @@
     name.className = "who";
     name.textContent = who(m);
     var time = document.createElement("time");
-    time.textContent = hhmm(m.at);
+    // written by the server for this reader (their zone and language), as the history on the page is:
+    // one clock and one format for every line, whatever the browser's own clock says
+    time.textContent = m.time || "";
+    if (m.at) { time.setAttribute("datetime", m.at); }
     var body = document.createElement("p");
     body.className = "body";
     body.textContent = m.sender === "system" ? (notice(m.body) || m.body) : m.body;
