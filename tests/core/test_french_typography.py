@@ -32,7 +32,7 @@ def _not_punctuation(text: str, i: int) -> bool:
                         or (before[-1:].isdigit() and after[:1].isdigit())  # 08:30
                         or (before.endswith("HH") and after.startswith("MM"))
                         or re.search(r"Content-(Type|Disposition)$", before)  # an HTTP header, quoted
-                        or (before[-1:].isalpha() and after[:1].isalnum())):  # code: word:word
+                        or (before[-1:].isalnum() and after[:1].isalnum())):  # code: word:word, ISO 3166-2:CA
         return True
     if mark == "?" and re.match(r"[\w=&]", after) and before[-1:] not in (" ",) + tuple(NO_BREAK):
         return True  # a query string (?lang=fr)
