@@ -4,7 +4,8 @@ Fixtures (all tests under tests/browser/ may use them):
 
 - ``live_server`` (session): base URL of a real uvicorn server in a subprocess on a free loopback
   port, against a temporary SQLite database migrated with ``harbour db upgrade`` and loaded with the
-  modules' demo loaders (tests/browser/seed.py: fixed seed, synthetic data), with its own key file.
+  modules' demo loaders (tests/browser/seed.py: fixed seed, synthetic data; the time each part took is in
+  the server log), with its own key file.
   Torn down at the end.  HARBOUR_TEST_LIVE_URL=http://... reuses a server you already run instead.
 - ``browser`` (session): headless chromium from ``/usr/bin/chromium`` (never downloaded).  Without
   it the browser suite is skipped, saying why; under ``CI`` it fails instead.
@@ -47,8 +48,9 @@ AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
 HARBOUR = Path(sys.executable).with_name("harbour")
 
 # Demo data: small enough to load quickly, big enough for every journey (demo-provider's
-# vetted Thunder Bay shelter is always among the providers).  Synthetic, fixed seed.
-DEMO_ARGS = ["--seed", "2026", "--contacts", "40", "--providers", "150"]  # see seed.py
+# vetted Thunder Bay shelter is always among the providers) and for every console page the accessibility
+# suite checks (the sharing network, a small statistics history).  Synthetic, fixed seed.
+DEMO_ARGS = ["--seed", "2026", "--contacts", "40", "--providers", "150", "--history-cases", "300"]  # see seed.py
 AXE_BLOCKING = ("serious", "critical")
 
 
@@ -109,6 +111,9 @@ def live_server_env(tmp_path_factory) -> dict:
         "HARBOUR_BASE_URL": f"http://127.0.0.1:{port}",
         "HARBOUR_PORT": str(port),
         "HARBOUR_LOG": str(root / "server.log"),
+        # every visitor of the suite comes from 127.0.0.1: lift the per-address cap on starting chats
+        # (tests/security/test_proxy_and_limits.py tests the cap)
+        "HARBOUR_CHAT_START_LIMIT": "100",
         "PYTHONUNBUFFERED": "1",
         # Every visitor in the suite comes from 127.0.0.1: let more than the default 3 chats start per window
         # (the accessibility, journey and phone-layout tests start theirs; tests/security/test_proxy_and_limits.py

@@ -1,6 +1,8 @@
 """Accessibility: axe-core (WCAG 2.0/2.1 A and AA rules and best practices) inside chromium on every public
-page and the main console pages, for each role that uses them.  No serious or critical violation is allowed;
-every finding of any impact is written to test-artifacts/a11y/axe-results.json.
+page and every console page, in English and in French, each opened by the demo user whose work it is (and
+again by another role where the page differs by role: tests/browser/console_pages.py lists them, and
+tests/core/test_page_coverage.py fails if a page route of the app is missing from that list).  No serious or
+critical violation is allowed; every finding of any impact is written to test-artifacts/a11y/axe-results.json.
 
 Before axe runs, every <details> on the page is opened, so the forms folded inside them (record consent,
 override, 9-1-1 transfer, decline a referral...) are checked too.  Two checks axe-core no longer makes are
@@ -14,13 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import REPO, _login, format_violations
-from tests.browser.pages import PLAN, PUBLIC_PAGES, go_off_duty, go_on_duty
+from tests.browser.console_pages import CONSOLE
+from tests.browser.pages import PUBLIC_PAGES, go_off_duty, go_on_duty
 
 RESULTS = REPO / "test-artifacts" / "a11y" / "axe-results.json"
 _findings: dict[str, list[dict]] = {}
@@ -66,10 +68,7 @@ def _write_results():
 
 
 # -- public pages ------------------------------------------------------------------------------
-# French too, except the two long plan pages: same templates and markup as in English, and
-# test_language already checks their French; axe's contrast pass over 95 deliverables takes seconds.
-PUBLIC_CASES = [(name, lang) for name in PUBLIC_PAGES for lang in ("en", "fr")
-                if not (lang == "fr" and name in ("plan-chart", "plan-report"))]
+PUBLIC_CASES = [(name, lang) for name in PUBLIC_PAGES for lang in ("en", "fr")]
 
 
 @pytest.mark.parametrize(("name", "lang"), PUBLIC_CASES, ids=[f"{n}-{lang}" for n, lang in PUBLIC_CASES])
@@ -96,63 +95,25 @@ def test_public_page_on_a_phone(new_page, axe, shot):
     shot(page, "a11y-public-help-phone", full_page=False)
 
 
-# -- console pages, per role -------------------------------------------------------------------
-def _first_href(page, path: str, selector: str) -> str:
-    page.goto(path)
-    link = page.locator(selector).first
-    expect(link).to_be_attached()
-    return link.get_attribute("href")
+# -- console pages, per role, in English and French ----------------------------------------------
+# The list of pages (and of the routes deliberately left out) is tests/browser/console_pages.py;
+# tests/core/test_page_coverage.py fails if the app has a page route in neither.
+def _route_regex(route: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(route)) + "$")
 
 
-def _case(page) -> str:
-    return _first_href(page, "/console/cases?status=open", "main table tbody tr a[href^='/console/cases/']")
+def _with_lang(path: str, lang: str) -> str:
+    return path + ("&" if "?" in path else "?") + f"lang={lang}"
 
 
-def _search(page) -> str:
-    return "/console/directory?needs=emergency_shelter&place=Thunder+Bay&radius_km=500"
+HTMX_IDLE = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
 
 
-def _refer_form(page) -> str:
-    case = _case(page)
-    case_id = case.rsplit("/", 1)[1]
-    page.goto(f"/console/directory?case_id={case_id}&needs=emergency_shelter&place=Thunder+Bay&radius_km=500")
-    service = page.locator("#results input[name=service_ids]").first.get_attribute("value")
-    return f"{case}/referrals/new?service_ids={service}"
-
-
-Where = str | Callable[[object], str]
-CONSOLE: list[tuple[str, str, Where]] = [
-    ("demo-advocate", "new contact", "/console/contacts/new"),
-    ("demo-advocate", "contacts", "/console/contacts"),
-    ("demo-advocate", "contact", lambda p: _first_href(p, "/console/contacts", "#rows tbody tr a")),
-    ("demo-advocate", "cases", "/console/cases"),
-    ("demo-advocate", "open a case", "/console/cases/new"),
-    ("demo-advocate", "case", _case),
-    ("demo-advocate", "edit case", lambda p: _case(p) + "/edit"),
-    ("demo-advocate", "my tasks", "/console/tasks"),
-    ("demo-advocate", "directory search", "/console/directory"),
-    ("demo-advocate", "directory results", _search),
-    ("demo-advocate", "service", lambda p: _first_href(p, _search(p), "#results li.result h3 a")),
-    ("demo-advocate", "organization", lambda p: _first_href(p, _search(p), "#results li.result p a")),
-    ("demo-advocate", "refer a case", _refer_form),
-    ("demo-advocate", "account", "/account"),
-    ("demo-advocate", "live chat", "/console/chat"),
-    ("demo-supervisor", "supervisor dashboard", "/console/dashboard"),
-    ("demo-supervisor", "vetting", "/console/directory/vetting"),
-    ("demo-supervisor", "case (supervisor)", _case),
-    ("demo-provider", "provider portal", "/portal"),
-    ("demo-provider", "portal referral", lambda p: _first_href(p, "/portal", "main table tbody tr a")),
-    ("demo-provider", "portal services", "/portal/services"),
-    ("demo-provider", "portal service", lambda p: _first_href(p, "/portal/services", "main a[href^='/portal/services/']")),
-    ("demo-coordinator", "plan console", "/console/plan"),
-    ("demo-coordinator", "plan review queue", "/console/plan/review"),
-    ("demo-coordinator", "plan flags", f"/console/plan/flags?strategy={PLAN}"),
-    ("demo-coordinator", "plan deliverable",
-     lambda p: _first_href(p, f"/console/plan/flags?strategy={PLAN}", "main a[href*='/deliverables/']")),
-    ("demo-coordinator", "plan progress update",
-     lambda p: _first_href(p, "/console/plan/review", "main a[href^='/console/plan/progress/']")),
-    ("demo-admin", "administration", "/admin"),
-]
+def _settle(page) -> None:
+    """Wait for the htmx fragments a page loads on arrival (the live chat count, a case's transcripts): htmx
+    issues them as it starts, before the load event, and marks them until they have settled.  (Faster than
+    waiting for the network to stay idle for half a second on every page.)"""
+    page.wait_for_function(HTMX_IDLE)
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +129,7 @@ def signed_in(browser, live_server):
             context.set_default_navigation_timeout(60_000)
             page = context.new_page()
             _login(page, username)
+            page.goto("/help?lang=en")  # sign-in sets the user's own language; pages are opened in English first
             page.close()
             contexts[username] = context
         return contexts[username].new_page()
@@ -177,17 +139,21 @@ def signed_in(browser, live_server):
         context.close()
 
 
-@pytest.mark.parametrize(("username", "label", "where"), CONSOLE, ids=[label for _, label, _ in CONSOLE])
-def test_console_page(signed_in, axe, shot, username, label, where):
-    page = signed_in(username)
+@pytest.mark.parametrize("check", CONSOLE, ids=[c.id for c in CONSOLE])
+def test_console_page(signed_in, axe, shot, check):
+    page = signed_in(check.user)
     try:
-        path = where if isinstance(where, str) else where(page)
-        response = page.goto(path)
-        assert response.status == 200, f"{path} answered {response.status}"
-        assert "/login" not in page.url
-        page.wait_for_load_state("networkidle")  # htmx fragments loaded on page load
-        _check(page, axe, f"console {label} ({username})")
-        shot(page, "a11y-console-" + re.sub(r"\W+", "-", label), full_page=False)
+        path = check.where if isinstance(check.where, str) else check.where(page)
+        assert _route_regex(check.route).match(path.split("?")[0]), f"{path} is not {check.route}"
+        for lang in ("fr", "en"):  # English last: the context's language cookie stays English for the next test
+            response = page.goto(_with_lang(path, lang))
+            assert response.status == 200, f"{path} answered {response.status}"
+            assert "/login" not in page.url
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            _settle(page)
+            _check(page, axe, f"console {check.label} ({check.user}, {lang})")
+            if lang == "en":
+                shot(page, "a11y-console-" + re.sub(r"\W+", "-", check.label).strip("-"), full_page=False)
     finally:
         page.close()
 
@@ -255,6 +221,64 @@ def test_live_chat_in_use(new_page, login, axe, shot):
         _check(advocate, axe, "console live chat (conversation)")
         shot(visitor, "a11y-chat-visitor", full_page=False)
         shot(advocate, "a11y-chat-advocate", full_page=False)
+        # The same two pages in French (reloaded: the chat goes on, the panel is drawn by the server).
+        visitor.goto("/help/chat/room?lang=fr")
+        expect(visitor.get_by_role("textbox")).to_be_enabled()
+        _check(visitor, axe, "public chat room (talking, fr)")
+        advocate.goto("/console/chat?lang=fr")
+        expect(advocate.locator(".chat-panel .chat-log").first).to_contain_text("Synthetic test message")
+        _check(advocate, axe, "console live chat (conversation, fr)")
+
+        # Saved to a case: the case page with its transcripts, and the transcript, in both languages.
+        advocate.goto("/console/chat?lang=en")
+        with advocate.expect_navigation():
+            advocate.locator(".chat-panel").first.get_by_role(
+                "button", name="Save as contact and open a case").click()
+        transcript = advocate.locator("#chat-transcripts").get_by_role("link", name=re.compile(r"^Web chat CH-"))
+        expect(transcript).to_be_visible()
+        _check(advocate, axe, "console case with a chat transcript")
+        path = transcript.get_attribute("href")
+        for lang in ("fr", "en"):
+            advocate.goto(f"{path}?lang={lang}")
+            expect(advocate.locator("pre.transcript")).to_contain_text("Synthetic test message")
+            _check(advocate, axe, f"console chat transcript ({lang})")
+        visitor.goto("/help/chat/room?lang=en")
         visitor.get_by_role("button", name="End the chat").click()
     finally:
         go_off_duty(advocate)  # so the closed-chat page can be checked after this
+
+
+def test_two_step_sign_in(signed_in, new_page, axe):
+    """/login/totp as someone whose role requires two-step verification sees it at first: the setup page (a
+    superset of the code-only page: the same form after the setup steps), then with a wrong code."""
+    admin = signed_in("demo-admin")
+    row = admin.locator("tr", has=admin.get_by_role("rowheader", name="Researcher", exact=True))
+
+    def require(on: bool) -> None:
+        admin.goto("/admin?lang=en")
+        box = row.get_by_role("checkbox")
+        box.check() if on else box.uncheck()
+        with admin.expect_navigation():
+            row.get_by_role("button").click()
+        expect(row).to_contain_text("Required" if on else "Optional")
+
+    require(True)
+    try:
+        page = new_page()
+        page.goto("/login")
+        page.get_by_label("Username").fill("demo-researcher")
+        page.get_by_label("Password").fill("demo-researcher-pass")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(re.compile(r"/login/totp$"))
+        for lang in ("fr", "en"):
+            page.goto(f"/login/totp?lang={lang}")
+            expect(page.locator("#totp-secret")).to_be_visible()
+            _check(page, axe, f"two-step verification setup ({lang})")
+        page.get_by_label("6-digit code").fill("000000")
+        page.get_by_role("button", name="Verify").click()
+        expect(page.get_by_role("alert")).to_contain_text("That code did not work")
+        _check(page, axe, "two-step verification, wrong code")
+    finally:
+        require(False)
+        admin.close()

@@ -5,7 +5,10 @@
  * 2. a[data-back]: go back in history when there is one (the href is the fallback).
  * 3. After load, focus the first error summary or invalid field so screen readers announce it; with no
  *    error, focus the confirmation of what was just done (#flash), if there is one.
- * 4. After an htmx swap, focus [data-autofocus] (or an error summary) inside the new content.
+ * 4. After an htmx swap, focus [data-autofocus] (or an error summary) inside the new content -- unless the
+ *    request came from changing a control the focus is still on (a live filter): moving the focus away
+ *    while someone is still choosing would lose their place (WCAG 3.2.2); the new content sits in a live
+ *    region, which announces it, and the focus moves only when they submit.
  * 5. Public pages: a table with no scrolling box of its own is put in one (a labelled region), and each
  *    box (.table-wrap[role=region]) is a keyboard stop only while its table is wider than it.
  */
@@ -113,10 +116,22 @@
     }
   }
 
+  function changedInPlace(event) {
+    var config = event.detail && event.detail.requestConfig;
+    var trigger = config && config.triggeringEvent;
+    var active = document.activeElement;
+    return !!trigger && ["change", "input", "keyup"].indexOf(trigger.type) >= 0 &&
+      !!active && active !== body && active.isConnected;
+  }
+
   document.addEventListener("htmx:afterSettle", function (event) {
     // htmx fires afterSettle on each settled element: the target for innerHTML swaps,
     // the new element(s) for outerHTML swaps.
     var target = event.target instanceof Element ? event.target : (event.detail && event.detail.target);
+    if (changedInPlace(event)) {
+      describeErrors(target && target.isConnected ? target : document);
+      return;
+    }
     if (!target || !target.isConnected || target === body) {
       // outerHTML swaps replace the target; look in the whole page, but only for an explicit request
       describeErrors(document);
