@@ -111,14 +111,11 @@ def live_server_env(tmp_path_factory) -> dict:
         "HARBOUR_BASE_URL": f"http://127.0.0.1:{port}",
         "HARBOUR_PORT": str(port),
         "HARBOUR_LOG": str(root / "server.log"),
-        # every visitor of the suite comes from 127.0.0.1: lift the per-address cap on starting chats
-        # (tests/security/test_proxy_and_limits.py tests the cap)
-        "HARBOUR_CHAT_START_LIMIT": "100",
         "PYTHONUNBUFFERED": "1",
         # Every visitor in the suite comes from 127.0.0.1: let more than the default 3 chats start per window
         # (the accessibility, journey and phone-layout tests start theirs; tests/security/test_proxy_and_limits.py
         # tests the limit itself).
-        "HARBOUR_CHAT_START_LIMIT": "10",
+        "HARBOUR_CHAT_START_LIMIT": "100",
     })
     log = Path(env["HARBOUR_LOG"])
     _run([str(HARBOUR), "db", "upgrade"], env, log)

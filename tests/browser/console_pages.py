@@ -175,6 +175,7 @@ EXCLUDED: dict[str, str] = {
     "/healthz": "JSON health probe",
     "/readyz": "JSON readiness probe",
     "/metrics": "Prometheus text",
+    "/statistics/releases/{reference}/{name}": "a released open-data file (CSV, JSON; the zip is {reference}.zip)",
 }
 
 
