@@ -394,7 +394,7 @@ def _journey(new_page, advocate: Keys, shot) -> None:
     staff.start()
     staff.to(labelled("Accepter", exact=True), "Accepter", limit=30)
     staff.follow("Enter")
-    expect(staff_page.get_by_role("status")).to_contain_text("Accepté")
+    expect(staff_page.get_by_role("status")).to_contain_text("accepté")  # « Aiguillage accepté. »
     expect(staff_page.get_by_role("status")).to_be_focused()  # the confirmation takes the focus
     shot(staff_page, "keyboard-07-portal-accepted")
 
