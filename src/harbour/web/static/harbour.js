@@ -195,4 +195,11 @@
   window.addEventListener("resize", later);
   document.addEventListener("toggle", later, true);  // a table inside <details> is measured once it is open
   document.addEventListener("htmx:afterSettle", later);
+  // A confirmation swapped in place (hx-select-oob="#flash:innerHTML") after the control that was used went
+  // away with the swap: the focus fell back to the page, so it goes to the confirmation, read first.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!document.activeElement || document.activeElement === body) {
+      focusElement(document.querySelector("#flash [data-flash]"));
+    }
+  });
 }());
