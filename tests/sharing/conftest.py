@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import PASSWORD, actor_of
 
 from harbour.core.audit import Actor
-from harbour.sharing import agencies, agreements, ingest
+from harbour.sharing import agencies, agreements, hits, ingest, linking
 from harbour.sharing.schemas import AgencyCreate, AgreementCreate
 
 ADMIN = Actor(None, "system:tests", "admin")
@@ -95,3 +95,14 @@ def ingest_people(db, user, rows, source: str = "RMS-test"):
                           source_system=source)
     db.commit()
     return batch
+
+
+def deliver_hit(db, world):
+    """The same fictional person in Toronto's and Montréal's records, linked: each agency gets a hit."""
+    ingest_people(db, world.analyst["TPS"], [person_row("TPS", "T-1")])
+    ingest_people(db, world.analyst["SPVM"], [person_row("SPVM", "S-1")])
+    match, _ = linking.store_match(db, method="splink", key_a=(world.agency["TPS"].id, "T-1"),
+                                   key_b=(world.agency["SPVM"].id, "S-1"), probability=0.99)
+    hits.deliver(db, match)
+    db.commit()
+    return match

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 from tests.conftest import csrf_of
 from tests.display import raw_times, visible_text
-from tests.sharing.conftest import ingest_people, make_agreement, person_row
+from tests.sharing.conftest import deliver_hit, make_agreement
 
 from harbour.core import formats, timezones
-from harbour.sharing import hits, linking
+from harbour.sharing import hits
 from harbour.sharing.models import Person
 
 TORONTO = timezones.zone("America/Toronto", "UTC")  # the deployment's default zone in tests
@@ -23,12 +23,7 @@ NAV = re.compile(r'<nav class="tabs subnav" aria-label="[^"]*">(.*?)</nav>', re.
 
 def _approved_disclosure(db, world, level="full"):
     make_agreement(db, level="full")
-    ingest_people(db, world.analyst["TPS"], [person_row("TPS", "T-1")])
-    ingest_people(db, world.analyst["SPVM"], [person_row("SPVM", "S-1")])
-    match, _ = linking.store_match(db, method="splink", key_a=(world.agency["TPS"].id, "T-1"),
-                                   key_b=(world.agency["SPVM"].id, "S-1"), probability=0.99)
-    hits.deliver(db, match)
-    db.commit()
+    deliver_hit(db, world)
     spvm = world.actor(world.analyst["SPVM"])
     hit_id = hits.inbox(db, actor=spvm)[0].id
     req = hits.request_disclosure(db, actor=spvm, hit_id=hit_id, purpose="investigation", level=level,

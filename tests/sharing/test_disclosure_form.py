@@ -9,21 +9,16 @@ import re
 
 from sqlalchemy import func, select
 from tests.conftest import csrf_of
-from tests.sharing.conftest import ingest_people, make_agreement, person_row
+from tests.sharing.conftest import deliver_hit, make_agreement
 
-from harbour.sharing import hits, linking
+from harbour.sharing import hits
 from harbour.sharing.models import DisclosureRequest
 
 WHY = "Fictional joint file 42: the same person in two investigations"
 
 
 def _hit(db, world) -> int:
-    ingest_people(db, world.analyst["TPS"], [person_row("TPS", "T-1")])
-    ingest_people(db, world.analyst["SPVM"], [person_row("SPVM", "S-1")])
-    match, _ = linking.store_match(db, method="splink", key_a=(world.agency["TPS"].id, "T-1"),
-                                   key_b=(world.agency["SPVM"].id, "S-1"), probability=0.99)
-    hits.deliver(db, match)
-    db.commit()
+    deliver_hit(db, world)
     return hits.inbox(db, actor=world.actor(world.analyst["SPVM"]))[0].id
 
 

@@ -6,24 +6,15 @@ import re
 
 from sqlalchemy import select
 from tests.conftest import csrf_of
-from tests.sharing.conftest import PERSON_HEADER, ingest_people, make_agreement, person_row
+from tests.sharing.conftest import PERSON_HEADER, deliver_hit, ingest_people, make_agreement, person_row
 
 from harbour.sharing import hits, linking
 from harbour.sharing.models import Agreement, DisclosureRequest, Person
 
 
-def _hit(db, world):
-    ingest_people(db, world.analyst["TPS"], [person_row("TPS", "T-1")])
-    ingest_people(db, world.analyst["SPVM"], [person_row("SPVM", "S-1")])
-    match, _ = linking.store_match(db, method="splink", key_a=(world.agency["TPS"].id, "T-1"),
-                                   key_b=(world.agency["SPVM"].id, "S-1"), probability=0.99)
-    hits.deliver(db, match)
-    db.commit()
-
-
 def test_agency_member_pages(client, db, world, login):
     make_agreement(db, level="summary")
-    _hit(db, world)
+    deliver_hit(db, world)
     assert login(world.analyst["SPVM"]).status_code == 303
     assert client.get("/console", follow_redirects=False).headers["location"] == "/console/sharing"
     for path in ("/console/sharing", "/console/sharing/hits", "/console/sharing/requests", "/console/sharing/records",
@@ -62,7 +53,7 @@ def test_upload_page_shows_the_row_report(client, db, world, login):
 
 def test_request_and_decision_through_the_pages(client, db, world, login):
     make_agreement(db, level="full")
-    _hit(db, world)
+    deliver_hit(db, world)
     login(world.analyst["SPVM"])
     hit_id = hits.inbox(db, actor=world.actor(world.analyst["SPVM"]))[0].id
     token = csrf_of(client, f"/console/sharing/hits/{hit_id}")
@@ -126,7 +117,7 @@ def test_a_withdrawn_hit_and_its_disclosure_through_the_pages(client, db, world,
     from tests.sharing.conftest import ADMIN
 
     make_agreement(db, level="full")
-    _hit(db, world)
+    deliver_hit(db, world)
     spvm = world.actor(world.analyst["SPVM"])
     hit_id = hits.inbox(db, actor=spvm)[0].id
     req = hits.request_disclosure(db, actor=spvm, hit_id=hit_id, purpose="investigation", level="summary",
