@@ -16,8 +16,11 @@ from harbour.core.i18n import N_, current_language, gettext
 from harbour.core.models import WebSession
 from harbour.core.security import DbSession, Principal, WebUser, verify_csrf
 from harbour.core.types import IdPath
-from harbour.core.web import redirect, render
+from harbour.core.web import env, redirect, render
 from harbour.hotline import service as hotline
+from harbour.web.navigation import console_menu
+
+env.globals["console_menu"] = console_menu  # the console menu's sections (display only)
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 DB = DbSession
